@@ -1,0 +1,77 @@
+// The gateway's configuration as plain structs with their defaults. Built once by the loader and then
+// shared read-only (std::shared_ptr<const Config>) by every worker thread.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace switchyard {
+
+using Millis = std::chrono::milliseconds;
+
+struct ServerConfig {
+  std::string listen_host = "127.0.0.1";
+  std::uint16_t listen_port = 9300;
+  unsigned workers = 0;                       // 0: one per core
+  std::size_t max_body_bytes = 8 * 1024 * 1024;
+  Millis header_timeout{10'000};              // first request's headers
+  Millis body_timeout{30'000};                // a request's body, once its headers arrived
+  Millis idle_timeout{60'000};                // between requests on a kept-alive connection
+  Millis shutdown_grace{30'000};              // SIGTERM: how long in-flight work may take to finish
+};
+
+enum class UpstreamKind { openai };
+
+struct UpstreamTimeouts {
+  Millis connect{5'000};
+  Millis first_byte{120'000};   // from request sent to response headers (a cold model can be slow)
+  Millis chunk_gap{60'000};     // between two reads of a streamed body
+};
+
+struct TlsOptions {
+  bool verify = true;
+  std::string ca_file;          // empty: the system's trust store
+};
+
+struct UpstreamConfig {
+  std::string name;
+  UpstreamKind kind = UpstreamKind::openai;
+  std::string base_url;
+  // Parsed from base_url by the loader.
+  bool tls = false;
+  std::string host;
+  std::uint16_t port = 0;
+  std::string path_prefix;      // e.g. "/v1", no trailing slash
+  std::string api_key;          // sent as Authorization: Bearer; never logged
+  UpstreamTimeouts timeouts;
+  TlsOptions tls_options;
+  std::size_t max_idle_connections = 256;   // per worker
+  std::size_t max_response_bytes = 64 * 1024 * 1024;
+};
+
+struct DeploymentConfig {
+  std::string upstream;         // name of an entry in upstreams
+  std::string model;            // model name sent upstream
+};
+
+struct ModelConfig {
+  std::string alias;
+  std::vector<DeploymentConfig> deployments;
+};
+
+struct LoggingConfig {
+  std::string level = "info";   // trace, debug, info, warn, error, off
+};
+
+struct Config {
+  std::string source_path;
+  ServerConfig server;
+  LoggingConfig logging;
+  std::map<std::string, UpstreamConfig> upstreams;
+  std::map<std::string, ModelConfig> models;
+};
+
+}  // namespace switchyard

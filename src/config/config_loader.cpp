@@ -1,0 +1,276 @@
+#include "config/config_loader.hpp"
+
+#include <yaml-cpp/yaml.h>
+
+#include <boost/url/parse.hpp>
+#include <charconv>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "config/env_substitution.hpp"
+
+namespace switchyard {
+namespace {
+
+// Walks the YAML tree keeping the dotted key path, so every error can say file:line: key: what.
+class Reader {
+ public:
+  Reader(std::string source, EnvLookup env) : source_(std::move(source)), env_(std::move(env)) {}
+
+  [[noreturn]] void fail(const YAML::Node& node, const std::string& path, const std::string& what) const {
+    std::ostringstream out;
+    out << source_;
+    if (node.IsDefined() && node.Mark().line >= 0) out << ':' << node.Mark().line + 1;
+    out << ": " << (path.empty() ? "(top level)" : path) << ": " << what;
+    throw ConfigError(out.str());
+  }
+
+  void expect_map(const YAML::Node& node, const std::string& path) const {
+    if (!node.IsMap()) fail(node, path, "must be a mapping");
+  }
+
+  // Rejects keys this version does not know: a typo must not silently fall back to a default.
+  void only_keys(const YAML::Node& node, const std::string& path, std::initializer_list<const char*> allowed) const {
+    std::set<std::string> known(allowed.begin(), allowed.end());
+    for (const auto& item : node) {
+      const auto key = item.first.as<std::string>();
+      if (!known.count(key)) {
+        std::string list;
+        for (const auto& k : known) list += (list.empty() ? "" : ", ") + k;
+        fail(item.first, join(path, key), "unknown key (known keys: " + list + ")");
+      }
+    }
+  }
+
+  std::string string(const YAML::Node& node, const std::string& path) const {
+    if (!node.IsScalar()) fail(node, path, "must be a string");
+    try {
+      return substitute_env(node.Scalar(), env_);
+    } catch (const std::invalid_argument& e) {
+      fail(node, path, e.what());
+    }
+  }
+
+  template <typename Int>
+  Int integer(const YAML::Node& node, const std::string& path, Int min, Int max) const {
+    const auto text = string(node, path);
+    Int value{};
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (ec != std::errc() || end != text.data() + text.size())
+      fail(node, path, "must be an integer, got \"" + text + "\"");
+    if (value < min || value > max)
+      fail(node, path, "must be between " + std::to_string(min) + " and " + std::to_string(max));
+    return value;
+  }
+
+  Millis millis(const YAML::Node& node, const std::string& path) const {
+    return Millis(integer<std::int64_t>(node, path, 1, 24LL * 3600 * 1000));
+  }
+
+  bool boolean(const YAML::Node& node, const std::string& path) const {
+    const auto text = string(node, path);
+    if (text == "true" || text == "yes" || text == "on") return true;
+    if (text == "false" || text == "no" || text == "off") return false;
+    fail(node, path, "must be true or false, got \"" + text + "\"");
+  }
+
+  static std::string join(const std::string& path, const std::string& key) {
+    return path.empty() ? key : path + "." + key;
+  }
+
+ private:
+  std::string source_;
+  EnvLookup env_;
+};
+
+void parse_listen(const Reader& r, const YAML::Node& node, ServerConfig& server) {
+  const auto text = r.string(node, "listen");
+  std::string host;
+  std::string port;
+  if (!text.empty() && text.front() == '[') {  // [::1]:9300
+    const auto close = text.find(']');
+    if (close == std::string::npos || close + 1 >= text.size() || text[close + 1] != ':')
+      r.fail(node, "listen", "must be HOST:PORT, e.g. 127.0.0.1:9300 or [::1]:9300");
+    host = text.substr(1, close - 1);
+    port = text.substr(close + 2);
+  } else {
+    const auto colon = text.rfind(':');
+    if (colon == std::string::npos) r.fail(node, "listen", "must be HOST:PORT, e.g. 127.0.0.1:9300");
+    host = text.substr(0, colon);
+    port = text.substr(colon + 1);
+  }
+  unsigned value = 0;
+  const auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), value);
+  if (host.empty() || ec != std::errc() || end != port.data() + port.size() || value > 65535)
+    r.fail(node, "listen", "must be HOST:PORT with a port from 0 to 65535, got \"" + text + "\"");
+  server.listen_host = host;
+  server.listen_port = static_cast<std::uint16_t>(value);
+}
+
+void parse_server(const Reader& r, const YAML::Node& node, ServerConfig& server) {
+  const std::string path = "server";
+  r.expect_map(node, path);
+  r.only_keys(node, path, {"max_body_bytes", "header_timeout_ms", "body_timeout_ms", "idle_timeout_ms",
+                           "shutdown_grace_ms"});
+  if (node["max_body_bytes"])
+    server.max_body_bytes = r.integer<std::size_t>(node["max_body_bytes"], path + ".max_body_bytes", 1, 1ULL << 32);
+  if (node["header_timeout_ms"]) server.header_timeout = r.millis(node["header_timeout_ms"], path + ".header_timeout_ms");
+  if (node["body_timeout_ms"]) server.body_timeout = r.millis(node["body_timeout_ms"], path + ".body_timeout_ms");
+  if (node["idle_timeout_ms"]) server.idle_timeout = r.millis(node["idle_timeout_ms"], path + ".idle_timeout_ms");
+  if (node["shutdown_grace_ms"]) server.shutdown_grace = r.millis(node["shutdown_grace_ms"], path + ".shutdown_grace_ms");
+}
+
+void parse_base_url(const Reader& r, const YAML::Node& node, const std::string& path, UpstreamConfig& up) {
+  up.base_url = r.string(node, path);
+  const auto parsed = boost::urls::parse_absolute_uri(up.base_url);
+  if (!parsed) r.fail(node, path, "must be an absolute http:// or https:// URL, got \"" + up.base_url + "\"");
+  const auto scheme = parsed->scheme();
+  if (scheme != "http" && scheme != "https")
+    r.fail(node, path, "scheme must be http or https, got \"" + std::string(scheme) + "\"");
+  if (parsed->has_query() || parsed->has_fragment()) r.fail(node, path, "must not have a query or fragment");
+  if (parsed->has_userinfo()) r.fail(node, path, "must not carry credentials; use api_key");
+  up.tls = scheme == "https";
+  up.host = parsed->host_address();  // IPv6 literals come without brackets
+  if (up.host.empty()) r.fail(node, path, "has no host");
+  if (parsed->has_port()) {
+    const auto port = parsed->port_number();
+    if (port == 0) r.fail(node, path, "has an invalid port");
+    up.port = port;
+  } else {
+    up.port = up.tls ? 443 : 80;
+  }
+  up.path_prefix = std::string(parsed->encoded_path());
+  while (!up.path_prefix.empty() && up.path_prefix.back() == '/') up.path_prefix.pop_back();
+}
+
+UpstreamConfig parse_upstream(const Reader& r, const std::string& name, const YAML::Node& node) {
+  const std::string path = "upstreams." + name;
+  r.expect_map(node, path);
+  r.only_keys(node, path, {"kind", "base_url", "api_key", "timeouts", "tls", "max_idle_connections",
+                           "max_response_bytes"});
+  UpstreamConfig up;
+  up.name = name;
+  if (!node["kind"]) r.fail(node, path + ".kind", "is required (one of: openai)");
+  const auto kind = r.string(node["kind"], path + ".kind");
+  if (kind != "openai") r.fail(node["kind"], path + ".kind", "must be one of: openai (got \"" + kind + "\")");
+  up.kind = UpstreamKind::openai;
+  if (!node["base_url"]) r.fail(node, path + ".base_url", "is required");
+  parse_base_url(r, node["base_url"], path + ".base_url", up);
+  if (node["api_key"]) up.api_key = r.string(node["api_key"], path + ".api_key");
+  if (const auto t = node["timeouts"]) {
+    const auto tpath = path + ".timeouts";
+    r.expect_map(t, tpath);
+    r.only_keys(t, tpath, {"connect_ms", "first_byte_ms", "chunk_gap_ms"});
+    if (t["connect_ms"]) up.timeouts.connect = r.millis(t["connect_ms"], tpath + ".connect_ms");
+    if (t["first_byte_ms"]) up.timeouts.first_byte = r.millis(t["first_byte_ms"], tpath + ".first_byte_ms");
+    if (t["chunk_gap_ms"]) up.timeouts.chunk_gap = r.millis(t["chunk_gap_ms"], tpath + ".chunk_gap_ms");
+  }
+  if (const auto t = node["tls"]) {
+    const auto tpath = path + ".tls";
+    r.expect_map(t, tpath);
+    r.only_keys(t, tpath, {"verify", "ca_file"});
+    if (t["verify"]) up.tls_options.verify = r.boolean(t["verify"], tpath + ".verify");
+    if (t["ca_file"]) {
+      up.tls_options.ca_file = r.string(t["ca_file"], tpath + ".ca_file");
+      if (!std::ifstream(up.tls_options.ca_file))
+        r.fail(t["ca_file"], tpath + ".ca_file", "cannot read \"" + up.tls_options.ca_file + "\"");
+    }
+  }
+  if (node["max_idle_connections"])
+    up.max_idle_connections = r.integer<std::size_t>(node["max_idle_connections"], path + ".max_idle_connections", 0, 100000);
+  if (node["max_response_bytes"])
+    up.max_response_bytes = r.integer<std::size_t>(node["max_response_bytes"], path + ".max_response_bytes", 1024, 1ULL << 32);
+  return up;
+}
+
+ModelConfig parse_model(const Reader& r, const std::string& alias, const YAML::Node& node, const Config& config) {
+  const std::string path = "models." + alias;
+  r.expect_map(node, path);
+  r.only_keys(node, path, {"deployments"});
+  ModelConfig model;
+  model.alias = alias;
+  const auto list = node["deployments"];
+  if (!list) r.fail(node, path + ".deployments", "is required: a list of {upstream, model}");
+  if (!list.IsSequence() || list.size() == 0) r.fail(list, path + ".deployments", "must be a non-empty list");
+  for (std::size_t i = 0; i < list.size(); ++i) {
+    const auto item = list[i];
+    const auto ipath = path + ".deployments[" + std::to_string(i) + "]";
+    r.expect_map(item, ipath);
+    r.only_keys(item, ipath, {"upstream", "model"});
+    DeploymentConfig d;
+    if (!item["upstream"]) r.fail(item, ipath + ".upstream", "is required");
+    d.upstream = r.string(item["upstream"], ipath + ".upstream");
+    if (!config.upstreams.count(d.upstream)) {
+      std::string names;
+      for (const auto& [n, _] : config.upstreams) names += (names.empty() ? "" : ", ") + n;
+      r.fail(item["upstream"], ipath + ".upstream",
+             "unknown upstream \"" + d.upstream + "\" (defined: " + (names.empty() ? "none" : names) + ")");
+    }
+    if (!item["model"]) r.fail(item, ipath + ".model", "is required: the model name sent upstream");
+    d.model = r.string(item["model"], ipath + ".model");
+    if (d.model.empty()) r.fail(item["model"], ipath + ".model", "must not be empty");
+    model.deployments.push_back(std::move(d));
+  }
+  return model;
+}
+
+Config parse_root(const YAML::Node& root, const std::string& source) {
+  Reader r(source, process_environment());
+  Config config;
+  config.source_path = source;
+  if (!root.IsDefined() || root.IsNull()) r.fail(root, "", "the file is empty");
+  r.expect_map(root, "");
+  r.only_keys(root, "", {"listen", "workers", "server", "logging", "upstreams", "models"});
+  if (root["listen"]) parse_listen(r, root["listen"], config.server);
+  if (root["workers"]) config.server.workers = r.integer<unsigned>(root["workers"], "workers", 0, 1024);
+  if (root["server"]) parse_server(r, root["server"], config.server);
+  if (const auto logging = root["logging"]) {
+    r.expect_map(logging, "logging");
+    r.only_keys(logging, "logging", {"level"});
+    if (logging["level"]) {
+      config.logging.level = r.string(logging["level"], "logging.level");
+      static const std::set<std::string> levels{"trace", "debug", "info", "warn", "error", "critical", "off"};
+      if (!levels.count(config.logging.level))
+        r.fail(logging["level"], "logging.level", "must be one of trace, debug, info, warn, error, critical, off");
+    }
+  }
+  const auto upstreams = root["upstreams"];
+  if (!upstreams) r.fail(root, "upstreams", "is required: at least one upstream");
+  r.expect_map(upstreams, "upstreams");
+  for (const auto& item : upstreams) {
+    const auto name = item.first.as<std::string>();
+    config.upstreams.emplace(name, parse_upstream(r, name, item.second));
+  }
+  const auto models = root["models"];
+  if (!models) r.fail(root, "models", "is required: at least one model alias");
+  r.expect_map(models, "models");
+  for (const auto& item : models) {
+    const auto alias = item.first.as<std::string>();
+    if (alias.empty()) r.fail(item.first, "models", "an alias must not be empty");
+    config.models.emplace(alias, parse_model(r, alias, item.second, config));
+  }
+  return config;
+}
+
+}  // namespace
+
+Config load_config_string(const std::string& yaml_text, const std::string& source_name) {
+  YAML::Node root;
+  try {
+    root = YAML::Load(yaml_text);
+  } catch (const YAML::Exception& e) {
+    throw ConfigError(source_name + ":" + std::to_string(e.mark.line + 1) + ": invalid YAML: " + e.msg);
+  }
+  return parse_root(root, source_name);
+}
+
+Config load_config_file(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw ConfigError(path + ": cannot open the config file");
+  std::stringstream text;
+  text << in.rdbuf();
+  return load_config_string(text.str(), path);
+}
+
+}  // namespace switchyard

@@ -1,0 +1,99 @@
+#include "core/error.hpp"
+
+#include <boost/json/serialize.hpp>
+#include <boost/json/value.hpp>
+
+namespace switchyard {
+
+int http_status(ErrorKind kind) {
+  switch (kind) {
+    case ErrorKind::invalid_json:
+    case ErrorKind::missing_field:
+    case ErrorKind::invalid_request: return 400;
+    case ErrorKind::model_not_found:
+    case ErrorKind::not_found: return 404;
+    case ErrorKind::method_not_allowed: return 405;
+    case ErrorKind::request_timeout: return 408;
+    case ErrorKind::payload_too_large: return 413;
+    case ErrorKind::upstream_unreachable:
+    case ErrorKind::upstream_reset:
+    case ErrorKind::upstream_bad_response: return 502;
+    case ErrorKind::shutting_down: return 503;
+    case ErrorKind::upstream_timeout: return 504;
+    case ErrorKind::internal: return 500;
+  }
+  return 500;
+}
+
+std::string_view openai_error_type(ErrorKind kind) {
+  switch (kind) {
+    case ErrorKind::invalid_json:
+    case ErrorKind::missing_field:
+    case ErrorKind::invalid_request:
+    case ErrorKind::model_not_found:
+    case ErrorKind::payload_too_large:
+    case ErrorKind::request_timeout: return "invalid_request_error";
+    case ErrorKind::not_found:
+    case ErrorKind::method_not_allowed: return "not_found_error";
+    case ErrorKind::upstream_unreachable:
+    case ErrorKind::upstream_reset:
+    case ErrorKind::upstream_timeout:
+    case ErrorKind::upstream_bad_response: return "upstream_error";
+    case ErrorKind::shutting_down: return "service_unavailable";
+    case ErrorKind::internal: return "server_error";
+  }
+  return "server_error";
+}
+
+std::string_view openai_error_code(ErrorKind kind) {
+  switch (kind) {
+    case ErrorKind::invalid_json: return "invalid_json";
+    case ErrorKind::missing_field: return "missing_required_parameter";
+    case ErrorKind::invalid_request: return "invalid_request";
+    case ErrorKind::model_not_found: return "model_not_found";
+    case ErrorKind::not_found: return "not_found";
+    case ErrorKind::method_not_allowed: return "method_not_allowed";
+    case ErrorKind::payload_too_large: return "request_too_large";
+    case ErrorKind::request_timeout: return "request_timeout";
+    case ErrorKind::upstream_unreachable: return "upstream_unreachable";
+    case ErrorKind::upstream_reset: return "upstream_connection_reset";
+    case ErrorKind::upstream_timeout: return "upstream_timeout";
+    case ErrorKind::upstream_bad_response: return "upstream_bad_response";
+    case ErrorKind::shutting_down: return "shutting_down";
+    case ErrorKind::internal: return "internal_error";
+  }
+  return "internal_error";
+}
+
+std::string_view error_kind_name(ErrorKind kind) {
+  switch (kind) {
+    case ErrorKind::invalid_json: return "invalid_json";
+    case ErrorKind::missing_field: return "missing_field";
+    case ErrorKind::invalid_request: return "invalid_request";
+    case ErrorKind::model_not_found: return "model_not_found";
+    case ErrorKind::not_found: return "not_found";
+    case ErrorKind::method_not_allowed: return "method_not_allowed";
+    case ErrorKind::payload_too_large: return "payload_too_large";
+    case ErrorKind::request_timeout: return "request_timeout";
+    case ErrorKind::upstream_unreachable: return "connect";
+    case ErrorKind::upstream_reset: return "reset";
+    case ErrorKind::upstream_timeout: return "timeout";
+    case ErrorKind::upstream_bad_response: return "bad_response";
+    case ErrorKind::shutting_down: return "shutting_down";
+    case ErrorKind::internal: return "internal";
+  }
+  return "internal";
+}
+
+std::string openai_error_body(const ApiError& error) {
+  boost::json::object inner;
+  inner["message"] = error.message;
+  inner["type"] = openai_error_type(error.kind);
+  inner["param"] = error.param.empty() ? boost::json::value(nullptr) : boost::json::value(error.param);
+  inner["code"] = openai_error_code(error.kind);
+  boost::json::object outer;
+  outer["error"] = std::move(inner);
+  return boost::json::serialize(outer);
+}
+
+}  // namespace switchyard

@@ -1,0 +1,24 @@
+#include "routing/route_table.hpp"
+
+namespace switchyard {
+
+RouteTable::RouteTable(const Config& config,
+                       std::map<std::string, std::unique_ptr<UpstreamRuntime>, std::less<>>& upstreams) {
+  for (const auto& [alias, model] : config.models) {
+    Route route;
+    route.alias = alias;
+    for (const auto& deployment : model.deployments) {
+      auto& upstream = upstreams.at(deployment.upstream);
+      route.deployments.push_back(Deployment{&deployment, upstream.get(), deployment.upstream});
+    }
+    routes_.emplace(alias, std::move(route));
+    aliases_.push_back(alias);
+  }
+}
+
+const Route* RouteTable::find(std::string_view alias) const {
+  auto it = routes_.find(alias);
+  return it == routes_.end() ? nullptr : &it->second;
+}
+
+}  // namespace switchyard

@@ -1,0 +1,31 @@
+// What the gateway knows about an upstream at run time: its config, its TLS context and passive
+// health counters. One object per upstream, shared by all workers; counters are relaxed atomics.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+
+#include "config/config.hpp"
+#include "core/asio.hpp"
+
+namespace switchyard {
+
+struct UpstreamRuntime {
+  explicit UpstreamRuntime(const UpstreamConfig& config);
+
+  const UpstreamConfig& config;
+  std::unique_ptr<ssl::context> tls_context;  // null for http:// upstreams
+
+  std::atomic<std::int64_t> in_flight{0};
+  std::atomic<std::uint64_t> requests{0};
+  std::atomic<std::uint64_t> failures{0};             // transport failures and 5xx
+  std::atomic<std::uint64_t> consecutive_failures{0};
+  std::atomic<std::int64_t> last_success_unix_ms{0};
+  std::atomic<std::int64_t> last_failure_unix_ms{0};
+
+  void record_success();
+  void record_failure();
+};
+
+}  // namespace switchyard

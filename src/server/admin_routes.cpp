@@ -1,0 +1,88 @@
+#include "server/admin_routes.hpp"
+
+#include <boost/json.hpp>
+#include <boost/url/pct_string_view.hpp>
+
+#include "app/worker.hpp"
+
+namespace switchyard {
+namespace {
+
+namespace json = boost::json;
+
+std::int64_t unix_seconds(std::chrono::system_clock::time_point t) {
+  return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
+}
+
+json::object model_object(std::string_view alias, std::int64_t created) {
+  return json::object{{"id", alias}, {"object", "model"}, {"created", created}, {"owned_by", "switchyard"}};
+}
+
+std::string_view upstream_state(const UpstreamRuntime& upstream) {
+  if (upstream.requests.load(std::memory_order_relaxed) == 0) return "unknown";
+  // Passive view from real traffic only; active health checks come with routing.
+  return upstream.consecutive_failures.load(std::memory_order_relaxed) >= 3 ? "failing" : "ok";
+}
+
+}  // namespace
+
+Task<> serve_health(HttpSession& session, RequestContext& context) {
+  auto& state = session.worker().state();
+  json::object upstreams;
+  for (const auto& [name, upstream] : state.upstreams()) {
+    upstreams[name] = json::object{
+        {"kind", "openai"},
+        {"base_url", upstream->config.base_url},
+        {"state", upstream_state(*upstream)},
+        {"in_flight", upstream->in_flight.load(std::memory_order_relaxed)},
+        {"requests", upstream->requests.load(std::memory_order_relaxed)},
+        {"failures", upstream->failures.load(std::memory_order_relaxed)},
+        {"consecutive_failures", upstream->consecutive_failures.load(std::memory_order_relaxed)},
+        {"last_success_unix_ms", upstream->last_success_unix_ms.load(std::memory_order_relaxed)},
+        {"last_failure_unix_ms", upstream->last_failure_unix_ms.load(std::memory_order_relaxed)},
+    };
+  }
+  const bool draining = state.draining();
+  const auto uptime = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now() - state.started_at());
+  json::object body{{"status", draining ? "draining" : "ok"},
+                    {"version", std::string_view(SWITCHYARD_VERSION)},
+                    {"uptime_s", uptime.count()},
+                    {"models", state.routes().aliases().size()},
+                    {"upstreams", std::move(upstreams)}};
+  co_await session.respond(context, draining ? 503 : 200, "application/json", json::serialize(body));
+}
+
+Task<> serve_metrics(HttpSession& session, RequestContext& context) {
+  const auto text = session.worker().state().metrics().render();
+  co_await session.respond(context, 200, "text/plain; version=0.0.4; charset=utf-8", text);
+}
+
+Task<> serve_model_list(HttpSession& session, RequestContext& context) {
+  auto& state = session.worker().state();
+  const auto created = unix_seconds(state.started_at());
+  json::array data;
+  for (const auto& alias : state.routes().aliases()) data.push_back(model_object(alias, created));
+  json::object list;
+  list["object"] = "list";
+  list["data"] = std::move(data);
+  co_await session.respond(context, 200, "application/json", json::serialize(list));
+}
+
+Task<> serve_model(HttpSession& session, RequestContext& context, std::string_view encoded_id) {
+  auto& state = session.worker().state();
+  std::string id;
+  if (auto decoded = boost::urls::make_pct_string_view(encoded_id); decoded) {
+    id = decoded->decode();
+  } else {
+    id.assign(encoded_id);
+  }
+  if (!state.routes().find(id)) {
+    co_await session.respond_error(
+        context, {ErrorKind::model_not_found, "The model `" + id + "` does not exist.", "model"});
+    co_return;
+  }
+  co_await session.respond(context, 200, "application/json",
+                           json::serialize(model_object(id, unix_seconds(state.started_at()))));
+}
+
+}  // namespace switchyard

@@ -1,0 +1,254 @@
+#include "server/http_session.hpp"
+
+#include <spdlog/spdlog.h>
+#include <sys/socket.h>
+
+#include "app/worker.hpp"
+#include "server/admin_routes.hpp"
+#include "server/openai_proxy.hpp"
+#include "server/response_head.hpp"
+#include "upstream/upstream_connection.hpp"
+
+namespace switchyard {
+
+void start_http_session(Worker& worker, tcp::socket socket) {
+  auto session = std::make_unique<HttpSession>(worker, std::move(socket));
+  // The session object is a coroutine parameter, so it lives exactly as long as the coroutine.
+  asio::co_spawn(
+      worker.io(),
+      [](std::unique_ptr<HttpSession> owned) -> Task<> {
+        try {
+          co_await owned->run();
+        } catch (const std::exception& e) {
+          spdlog::error("session ended by an unexpected exception: {}", e.what());
+        }
+      }(std::move(session)),
+      asio::detached);
+}
+
+HttpSession::HttpSession(Worker& worker, tcp::socket socket) : worker_(worker), stream_(std::move(socket)) {
+  worker_.session_opened();
+  error_code ignored;
+  stream_.socket().set_option(tcp::no_delay(true), ignored);
+}
+
+HttpSession::~HttpSession() {
+  worker_.mark_busy(&stream_.socket());
+  worker_.session_closed();
+}
+
+Task<> HttpSession::run() {
+  const auto& server = worker_.state().config().server;
+  bool first_request = true;
+  for (;;) {
+    if (worker_.state().draining()) break;
+    http::request_parser<http::string_body> parser;
+    parser.header_limit(64 * 1024);
+    parser.body_limit(server.max_body_bytes);
+    stream_.expires_after(first_request ? server.header_timeout : server.idle_timeout);
+    worker_.mark_idle(&stream_.socket());
+    auto [header_ec, header_bytes] = co_await http::async_read_header(stream_, buffer_, parser, use_nothrow);
+    worker_.mark_busy(&stream_.socket());
+    first_request = false;
+
+    RequestContext context;
+    context.received = std::chrono::steady_clock::now();
+    if (header_ec) {
+      if (header_ec == http::error::body_limit) {
+        context.request_id = worker_.request_ids().next();
+        context.keep_alive = false;
+        co_await respond_error(context, {ErrorKind::payload_too_large,
+                                         "Request body is larger than the limit of " +
+                                             std::to_string(server.max_body_bytes) + " bytes.",
+                                         {}});
+        co_await lingering_close();
+        co_return;
+      }
+      const bool quiet = header_ec == http::error::end_of_stream || header_ec == beast::error::timeout ||
+                         header_ec == asio::error::operation_aborted || header_ec == asio::error::connection_reset ||
+                         header_ec == asio::error::eof;
+      if (!quiet && header_bytes > 0) {
+        context.request_id = worker_.request_ids().next();
+        context.keep_alive = false;
+        co_await respond_error(context, {ErrorKind::invalid_request, "Malformed HTTP request: " + header_ec.message(), {}});
+      }
+      break;
+    }
+
+    auto& header = parser.get();
+    if (const auto id = header["X-Request-Id"]; acceptable_request_id(id)) {
+      context.request_id.assign(id);
+    } else {
+      context.request_id = worker_.request_ids().next();
+    }
+
+    if (!parser.is_done()) {
+      if (header[http::field::expect] == "100-continue") {
+        static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+        auto [ec, n] = co_await asio::async_write(stream_, asio::buffer(kContinue), use_nothrow);
+        if (ec) break;
+      }
+      stream_.expires_after(server.body_timeout);
+      auto [body_ec, body_bytes] = co_await http::async_read(stream_, buffer_, parser, use_nothrow);
+      if (body_ec) {
+        context.keep_alive = false;
+        if (body_ec == http::error::body_limit) {
+          co_await respond_error(context, {ErrorKind::payload_too_large,
+                                           "Request body is larger than the limit of " +
+                                               std::to_string(server.max_body_bytes) + " bytes.",
+                                           {}});
+          co_await lingering_close();
+          co_return;
+        }
+        if (body_ec == beast::error::timeout) {
+          co_await respond_error(context, {ErrorKind::request_timeout, "Timed out reading the request body.", {}});
+        }
+        break;
+      }
+    }
+    stream_.expires_never();
+
+    Request request = parser.release();
+    context.keep_alive = request.keep_alive() && !worker_.state().draining();
+    co_await dispatch(request, context);
+    if (!context.keep_alive || worker_.state().draining()) break;
+  }
+  error_code ignored;
+  stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+  stream_.close();
+}
+
+Task<> HttpSession::dispatch(Request& request, RequestContext& context) {
+  std::string_view target = request.target();
+  if (const auto query = target.find('?'); query != std::string_view::npos) target = target.substr(0, query);
+  const auto method = request.method();
+
+  struct ProxyRoute {
+    std::string_view path;
+    OpenAiEndpoint endpoint;
+  };
+  static constexpr ProxyRoute kProxyRoutes[] = {
+      {"/v1/chat/completions", OpenAiEndpoint::chat_completions},
+      {"/v1/completions", OpenAiEndpoint::completions},
+      {"/v1/embeddings", OpenAiEndpoint::embeddings},
+  };
+  for (const auto& route : kProxyRoutes) {
+    if (target != route.path) continue;
+    if (method != http::verb::post) {
+      co_await respond(context, 405, "application/json",
+                       openai_error_body({ErrorKind::method_not_allowed, "Use POST for " + std::string(route.path), {}}),
+                       "Allow: POST\r\n");
+      co_return;
+    }
+    co_await proxy_openai(*this, request, context, route.endpoint);
+    co_return;
+  }
+
+  const bool read_only = method == http::verb::get || method == http::verb::head;
+  if (target == "/health" || target == "/metrics" || target == "/v1/models" || target.starts_with("/v1/models/")) {
+    if (!read_only) {
+      co_await respond(context, 405, "application/json",
+                       openai_error_body({ErrorKind::method_not_allowed, "Use GET for " + std::string(target), {}}),
+                       "Allow: GET, HEAD\r\n");
+      co_return;
+    }
+    if (target == "/health") co_return co_await serve_health(*this, context);
+    if (target == "/metrics") co_return co_await serve_metrics(*this, context);
+    if (target == "/v1/models") co_return co_await serve_model_list(*this, context);
+    co_return co_await serve_model(*this, context, target.substr(std::string_view("/v1/models/").size()));
+  }
+  co_await respond_error(context, {ErrorKind::not_found, "Unknown path: " + std::string(target), {}});
+}
+
+Task<bool> HttpSession::respond(const RequestContext& context, int status, std::string_view content_type,
+                                std::string_view body, std::string_view extra_headers) {
+  ResponseHead head(head_, status);
+  head.header("Content-Type", content_type)
+      .content_length(body.size())
+      .header("X-Request-Id", context.request_id)
+      .header("X-Routed-Node", context.routed_node);
+  head_.append(extra_headers);
+  head.finish(context.keep_alive);
+  const std::array<asio::const_buffer, 2> buffers{asio::buffer(head_), asio::buffer(body)};
+  auto [ec, n] = co_await asio::async_write(stream_, buffers, use_nothrow);
+  co_return !ec;
+}
+
+Task<bool> HttpSession::respond_error(const RequestContext& context, const ApiError& error) {
+  co_return co_await respond(context, http_status(error.kind), "application/json", openai_error_body(error));
+}
+
+void HttpSession::begin_chunked(const RequestContext& context, int status, std::string_view content_type) {
+  ResponseHead head(head_, status);
+  head.header("Content-Type", content_type)
+      .header("Cache-Control", "no-cache")
+      .header("X-Accel-Buffering", "no")
+      .header("Transfer-Encoding", "chunked")
+      .header("X-Request-Id", context.request_id)
+      .header("X-Routed-Node", context.routed_node);
+  head.finish(context.keep_alive);
+  chunked_started_ = true;
+  chunked_head_pending_ = true;
+}
+
+Task<bool> HttpSession::write_chunk(std::string_view data) {
+  if (data.empty()) co_return true;  // an empty chunk would end the body
+  char size_line[20];
+  const auto size_length = chunk_size_line(size_line, data.size());
+  const std::array<asio::const_buffer, 4> buffers{
+      chunked_head_pending_ ? asio::buffer(head_) : asio::const_buffer(),
+      asio::buffer(size_line, size_length),
+      asio::buffer(data),
+      asio::buffer("\r\n", 2),
+  };
+  chunked_head_pending_ = false;
+  auto [ec, n] = co_await asio::async_write(stream_, buffers, use_nothrow);
+  co_return !ec;
+}
+
+Task<bool> HttpSession::end_chunked() {
+  static constexpr std::string_view kLastChunk = "0\r\n\r\n";
+  const std::array<asio::const_buffer, 2> buffers{
+      chunked_head_pending_ ? asio::buffer(head_) : asio::const_buffer(),
+      asio::buffer(kLastChunk),
+  };
+  chunked_head_pending_ = false;
+  chunked_started_ = false;
+  auto [ec, n] = co_await asio::async_write(stream_, buffers, use_nothrow);
+  co_return !ec;
+}
+
+Task<> HttpSession::wait_for_client_close() {
+  auto& socket = stream_.socket();
+  for (;;) {
+    auto [ec] = co_await socket.async_wait(tcp::socket::wait_read, use_nothrow);
+    if (ec) co_return;  // cancelled: the exchange finished first
+    char byte;
+    const auto n = ::recv(socket.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+    if (n > 0) {
+      // The client sent its next (pipelined) request: it is still there. Wait without polling.
+      asio::steady_timer forever(socket.get_executor(), std::chrono::steady_clock::time_point::max());
+      co_await forever.async_wait(use_nothrow);
+      co_return;
+    }
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) continue;
+    break;  // orderly close (0) or a reset
+  }
+  if (active_upstream_) active_upstream_->cancel();
+  co_return;
+}
+
+Task<> HttpSession::lingering_close() {
+  // Reading what the client still sends for a while lets it see our answer instead of a reset.
+  error_code ignored;
+  stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+  stream_.expires_after(std::chrono::seconds(2));
+  std::array<char, 16384> sink;
+  for (int reads = 0; reads < 1024; ++reads) {
+    auto [ec, n] = co_await stream_.async_read_some(asio::buffer(sink), use_nothrow);
+    if (ec) break;
+  }
+  stream_.close();
+}
+
+}  // namespace switchyard

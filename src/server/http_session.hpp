@@ -1,0 +1,66 @@
+// One client connection: reads requests (size limits, header/body/idle timeouts), routes each to its
+// handler and writes responses. Lives on the worker thread that accepted it, for its whole life.
+#pragma once
+
+#include <chrono>
+#include <string>
+#include <string_view>
+
+#include "core/asio.hpp"
+#include "core/error.hpp"
+
+namespace switchyard {
+
+class Worker;
+class UpstreamConnection;
+
+using Request = http::request<http::string_body>;
+
+// What every response carries, whoever produced it.
+struct RequestContext {
+  std::string request_id;
+  std::chrono::steady_clock::time_point received;
+  std::string_view routed_node = "switchyard";  // the deployment that answered; the gateway itself by default
+  bool keep_alive = true;
+};
+
+void start_http_session(Worker& worker, tcp::socket socket);
+
+class HttpSession {
+ public:
+  HttpSession(Worker& worker, tcp::socket socket);
+  ~HttpSession();
+  Task<> run();
+
+  Worker& worker() { return worker_; }
+
+  // A complete response: head and body in one write. False when the client is gone.
+  Task<bool> respond(const RequestContext& context, int status, std::string_view content_type, std::string_view body,
+                     std::string_view extra_headers = {});
+  Task<bool> respond_error(const RequestContext& context, const ApiError& error);
+
+  // Chunked responses (streams). The head is sent together with the first chunk.
+  void begin_chunked(const RequestContext& context, int status, std::string_view content_type);
+  Task<bool> write_chunk(std::string_view data);
+  Task<bool> end_chunked();
+  bool chunked_head_sent() const { return chunked_head_pending_ == false && chunked_started_; }
+
+  // Completes when the client closes its side of the connection (or resets it). While it waits, the
+  // upstream connection in `upstream` (if set) is what a disconnect must abort.
+  Task<> wait_for_client_close();
+  void set_active_upstream(UpstreamConnection* upstream) { active_upstream_ = upstream; }
+
+ private:
+  Task<> dispatch(Request& request, RequestContext& context);
+  Task<> lingering_close();
+
+  Worker& worker_;
+  beast::tcp_stream stream_;
+  beast::flat_buffer buffer_;
+  std::string head_;  // reused for every response head
+  bool chunked_started_ = false;
+  bool chunked_head_pending_ = false;
+  UpstreamConnection* active_upstream_ = nullptr;
+};
+
+}  // namespace switchyard
