@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Installs what is needed, builds, and runs every test: unit tests (CTest/GoogleTest) and the
+# integration tests (the real switchyard and fake-upstream binaries on loopback, the npm openai SDK).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+./scripts/setup.sh
+./scripts/build.sh
+
+echo "== unit tests"
+ctest --test-dir build --output-on-failure -j "$(nproc)" --timeout 120
+
+echo "== integration tests"
+SWITCHYARD_BIN_DIR="$PWD/build/bin" node --test --test-concurrency=1 tests/integration/
+
+echo "== all tests passed"
