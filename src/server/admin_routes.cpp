@@ -49,7 +49,8 @@ Task<> serve_health(HttpSession& session, RequestContext& context) {
                     {"uptime_s", uptime.count()},
                     {"models", state.routes().aliases().size()},
                     {"upstreams", std::move(upstreams)}};
-  co_await session.respond(context, draining ? 503 : 200, "application/json", json::serialize(body));
+  const auto text = json::serialize(body);
+  co_await session.respond(context, draining ? 503 : 200, "application/json", text);
 }
 
 Task<> serve_metrics(HttpSession& session, RequestContext& context) {
@@ -65,7 +66,8 @@ Task<> serve_model_list(HttpSession& session, RequestContext& context) {
   json::object list;
   list["object"] = "list";
   list["data"] = std::move(data);
-  co_await session.respond(context, 200, "application/json", json::serialize(list));
+  const auto text = json::serialize(list);
+  co_await session.respond(context, 200, "application/json", text);
 }
 
 Task<> serve_model(HttpSession& session, RequestContext& context, std::string_view encoded_id) {
@@ -77,12 +79,12 @@ Task<> serve_model(HttpSession& session, RequestContext& context, std::string_vi
     id.assign(encoded_id);
   }
   if (!state.routes().find(id)) {
-    co_await session.respond_error(
-        context, {ErrorKind::model_not_found, "The model `" + id + "` does not exist.", "model"});
+    const ApiError error{ErrorKind::model_not_found, "The model `" + id + "` does not exist.", "model"};
+    co_await session.respond_error(context, error);
     co_return;
   }
-  co_await session.respond(context, 200, "application/json",
-                           json::serialize(model_object(id, unix_seconds(state.started_at()))));
+  const auto text = json::serialize(model_object(id, unix_seconds(state.started_at())));
+  co_await session.respond(context, 200, "application/json", text);
 }
 
 }  // namespace switchyard

@@ -11,6 +11,14 @@
 
 namespace switchyard {
 
+namespace {
+
+std::string too_large_message(std::size_t limit) {
+  return "Request body is larger than the limit of " + std::to_string(limit) + " bytes.";
+}
+
+}  // namespace
+
 void start_http_session(Worker& worker, tcp::socket socket) {
   auto session = std::make_unique<HttpSession>(worker, std::move(socket));
   // The session object is a coroutine parameter, so it lives exactly as long as the coroutine.
@@ -57,10 +65,8 @@ Task<> HttpSession::run() {
       if (header_ec == http::error::body_limit) {
         context.request_id = worker_.request_ids().next();
         context.keep_alive = false;
-        co_await respond_error(context, {ErrorKind::payload_too_large,
-                                         "Request body is larger than the limit of " +
-                                             std::to_string(server.max_body_bytes) + " bytes.",
-                                         {}});
+        const ApiError error{ErrorKind::payload_too_large, too_large_message(server.max_body_bytes), {}};
+        co_await respond_error(context, error);
         co_await lingering_close();
         co_return;
       }
@@ -70,7 +76,8 @@ Task<> HttpSession::run() {
       if (!quiet && header_bytes > 0) {
         context.request_id = worker_.request_ids().next();
         context.keep_alive = false;
-        co_await respond_error(context, {ErrorKind::invalid_request, "Malformed HTTP request: " + header_ec.message(), {}});
+        const ApiError error{ErrorKind::invalid_request, "Malformed HTTP request: " + header_ec.message(), {}};
+        co_await respond_error(context, error);
       }
       break;
     }
@@ -93,15 +100,14 @@ Task<> HttpSession::run() {
       if (body_ec) {
         context.keep_alive = false;
         if (body_ec == http::error::body_limit) {
-          co_await respond_error(context, {ErrorKind::payload_too_large,
-                                           "Request body is larger than the limit of " +
-                                               std::to_string(server.max_body_bytes) + " bytes.",
-                                           {}});
+          const ApiError error{ErrorKind::payload_too_large, too_large_message(server.max_body_bytes), {}};
+          co_await respond_error(context, error);
           co_await lingering_close();
           co_return;
         }
         if (body_ec == beast::error::timeout) {
-          co_await respond_error(context, {ErrorKind::request_timeout, "Timed out reading the request body.", {}});
+          const ApiError error{ErrorKind::request_timeout, "Timed out reading the request body.", {}};
+          co_await respond_error(context, error);
         }
         break;
       }
@@ -135,9 +141,8 @@ Task<> HttpSession::dispatch(Request& request, RequestContext& context) {
   for (const auto& route : kProxyRoutes) {
     if (target != route.path) continue;
     if (method != http::verb::post) {
-      co_await respond(context, 405, "application/json",
-                       openai_error_body({ErrorKind::method_not_allowed, "Use POST for " + std::string(route.path), {}}),
-                       "Allow: POST\r\n");
+      const auto body = openai_error_body({ErrorKind::method_not_allowed, "Use POST for " + std::string(route.path), {}});
+      co_await respond(context, 405, "application/json", body, "Allow: POST\r\n");
       co_return;
     }
     co_await proxy_openai(*this, request, context, route.endpoint);
@@ -147,9 +152,8 @@ Task<> HttpSession::dispatch(Request& request, RequestContext& context) {
   const bool read_only = method == http::verb::get || method == http::verb::head;
   if (target == "/health" || target == "/metrics" || target == "/v1/models" || target.starts_with("/v1/models/")) {
     if (!read_only) {
-      co_await respond(context, 405, "application/json",
-                       openai_error_body({ErrorKind::method_not_allowed, "Use GET for " + std::string(target), {}}),
-                       "Allow: GET, HEAD\r\n");
+      const auto body = openai_error_body({ErrorKind::method_not_allowed, "Use GET for " + std::string(target), {}});
+      co_await respond(context, 405, "application/json", body, "Allow: GET, HEAD\r\n");
       co_return;
     }
     if (target == "/health") co_return co_await serve_health(*this, context);
@@ -157,7 +161,8 @@ Task<> HttpSession::dispatch(Request& request, RequestContext& context) {
     if (target == "/v1/models") co_return co_await serve_model_list(*this, context);
     co_return co_await serve_model(*this, context, target.substr(std::string_view("/v1/models/").size()));
   }
-  co_await respond_error(context, {ErrorKind::not_found, "Unknown path: " + std::string(target), {}});
+  const ApiError error{ErrorKind::not_found, "Unknown path: " + std::string(target), {}};
+  co_await respond_error(context, error);
 }
 
 Task<bool> HttpSession::respond(const RequestContext& context, int status, std::string_view content_type,
@@ -175,7 +180,8 @@ Task<bool> HttpSession::respond(const RequestContext& context, int status, std::
 }
 
 Task<bool> HttpSession::respond_error(const RequestContext& context, const ApiError& error) {
-  co_return co_await respond(context, http_status(error.kind), "application/json", openai_error_body(error));
+  const auto body = openai_error_body(error);
+  co_return co_await respond(context, http_status(error.kind), "application/json", body);
 }
 
 void HttpSession::begin_chunked(const RequestContext& context, int status, std::string_view content_type) {

@@ -204,7 +204,8 @@ Task<> relay_whole(Exchange& x, ResponseParser& parser) {
   }
   x.status = status;
   finish_connection(x, parser);
-  if (!co_await x.session.respond(x.context, status, content_type, relayed, passthrough_headers(parser)))
+  const auto extra_headers = passthrough_headers(parser);
+  if (!co_await x.session.respond(x.context, status, content_type, relayed, extra_headers))
     x.client_gone = true;
 }
 
@@ -371,8 +372,9 @@ Task<> proxy_openai(HttpSession& session, Request& request, RequestContext& cont
   const Route* route = worker.state().routes().find(scan.model);
   if (!route) {
     worker.metrics().request_finished({}, {}, 404, 0);
-    co_await session.respond_error(
-        context, {ErrorKind::model_not_found, unknown_model_message(scan.model, worker.state().routes()), "model"});
+    const ApiError unknown{ErrorKind::model_not_found, unknown_model_message(scan.model, worker.state().routes()),
+                           "model"};
+    co_await session.respond_error(context, unknown);
     co_return;
   }
   const Deployment& deployment = worker.round_robin().pick(*route);
