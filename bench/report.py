@@ -1,0 +1,253 @@
+#!/usr/bin/env python3
+"""Turns the raw runs recorded by bench/run.sh into the results JSON and a readable table.
+
+Every figure is the median over rounds; "added" figures (proxy minus direct) are computed per round from
+runs that ran next to each other and then take the median. Raw rounds are kept in the JSON.
+Standard library only.
+"""
+import argparse
+import json
+import statistics
+import sys
+
+TARGETS = ("direct", "nginx", "switchyard")
+PROXIES = ("nginx", "switchyard")
+
+# (name, scenario, how to get the value from the results, comparison, limit, unit)
+CHECKS = [
+    ("non-streaming throughput >= 0.9x nginx", "chat", lambda r: ratio(r, "chat", "rps"), ">=", 0.9, "x"),
+    ("streaming throughput >= 0.9x nginx", "stream", lambda r: ratio(r, "stream", "rps"), ">=", 0.9, "x"),
+    ("added latency p50 at 1 connection <= 50 us", "latency",
+     lambda r: added(r, "latency", "switchyard", "p50_us"), "<=", 50, "us"),
+    ("2,000 streams: added inter-chunk gap p99 <= 2 ms", "streams",
+     lambda r: added(r, "streams", "switchyard", "gap_p99_us"), "<=", 2000, "us"),
+    ("2,000 streams: switchyard RSS <= 150 MB", "streams",
+     lambda r: r.get("switchyard_peak_rss_mb"), "<=", 150, "MB"),
+]
+
+
+def median(xs):
+    xs = [x for x in xs if x is not None]
+    return statistics.median(xs) if xs else None
+
+
+def ratio(res, scenario, metric):
+    m = res["scenarios"].get(scenario, {}).get("median", {})
+    a, b = m.get("switchyard", {}).get(metric), m.get("nginx", {}).get(metric)
+    return a / b if a is not None and b else None
+
+
+def added(res, scenario, target, metric):
+    return res["scenarios"].get(scenario, {}).get("added", {}).get(target, {}).get(metric)
+
+
+def wrk_metrics(run):
+    r = run["result"]
+    lat = r["latency_us"]
+    errors = sum(r["errors"].values())
+    return {
+        "rps": r["rps"],
+        "p50_us": lat["p50"],
+        "p99_us": lat["p99"],
+        "mean_us": lat["mean"],
+        "errors": errors,
+        "requests": r["requests"],
+        "cpu_us_per_req": run["proxy_cpu_s"] * 1e6 / r["requests"] if r["requests"] else None,
+    }
+
+
+def stream_metrics(run):
+    r = run["result"]
+    t, g = r.get("ttft_us", {}), r.get("gap_us", {})
+    return {
+        "completed": r["completed"],
+        "failed": r["failed"],
+        "unfinished": r.get("unfinished", 0),
+        "streams_per_s": r["streams_per_s"],
+        "ttft_p50_us": t.get("p50"),
+        "ttft_p99_us": t.get("p99"),
+        "ttft_max_us": t.get("max"),
+        "gap_p50_us": g.get("p50"),
+        "gap_p99_us": g.get("p99"),
+        "gap_max_us": g.get("max"),
+        "rss_peak_mb": run["rss_peak_kb"] / 1024,
+        "vm_hwm_mb": run["vm_hwm_kb"] / 1024,
+        "cpu_us_per_event": run["proxy_cpu_s"] * 1e6 / r["events"] if r.get("events") else None,
+        "load_generator_cpu_s": r.get("cpu_s"),
+    }
+
+
+def build(runs, meta):
+    res = {"meta": meta, "scenarios": {}}
+    for scenario in ("chat", "latency", "stream", "streams"):
+        rs = [r for r in runs if r["scenario"] == scenario]
+        if not rs:
+            continue
+        extract = stream_metrics if scenario == "streams" else wrk_metrics
+        per_target = {}
+        for r in rs:
+            per_target.setdefault(r["target"], []).append((r["round"], extract(r)))
+        med = {}
+        for t, items in per_target.items():
+            keys = items[0][1].keys()
+            med[t] = {k: median([m[k] for _, m in items]) for k in keys}
+            med[t]["rounds"] = len(items)
+        # Added over direct, per round, then the median.
+        add = {}
+        direct = dict(per_target.get("direct", []))
+        metrics = ("p50_us", "p99_us") if scenario != "streams" else (
+            "ttft_p50_us", "ttft_p99_us", "gap_p50_us", "gap_p99_us")
+        for t in PROXIES:
+            if t not in per_target or not direct:
+                continue
+            rounds = {}
+            for rnd, m in per_target[t]:
+                d = direct.get(rnd)
+                if d is None:
+                    continue
+                for k in metrics:
+                    if m[k] is not None and d[k] is not None:
+                        rounds.setdefault(k, []).append(m[k] - d[k])
+            add[t] = {k: median(v) for k, v in rounds.items()}
+            add[t]["per_round"] = rounds
+        res["scenarios"][scenario] = {"median": med, "added": add, "rounds": rs}
+
+    hwm = meta.get("switchyard_vm_hwm_kb") or 0
+    sampled = [r["rss_peak_kb"] for r in runs if r["scenario"] == "streams" and r["target"] == "switchyard"]
+    res["switchyard_peak_rss_mb"] = max([hwm] + sampled) / 1024 if (hwm or sampled) else None
+
+    res["ratios"] = {}
+    for scenario in ("chat", "stream"):
+        m = res["scenarios"].get(scenario, {}).get("median", {})
+        rr = {}
+        for a, b in (("switchyard", "nginx"), ("switchyard", "direct"), ("nginx", "direct")):
+            if a in m and b in m and m[b]["rps"]:
+                rr[f"{a}/{b}"] = m[a]["rps"] / m[b]["rps"]
+        res["ratios"][scenario] = rr
+
+    checks = []
+    for name, scenario, get, op, limit, unit in CHECKS:
+        value = get(res) if scenario in res["scenarios"] else None
+        ok = None if value is None else (value >= limit if op == ">=" else value <= limit)
+        checks.append({"target": name, "value": value, "limit": limit, "unit": unit, "pass": ok})
+    res["checks"] = checks
+    return res
+
+
+def fmt(v, nd=0):
+    if v is None:
+        return "-"
+    if isinstance(v, float) and nd == 0:
+        return f"{v:,.0f}"
+    return f"{v:,.{nd}f}"
+
+
+def table(res):
+    meta = res["meta"]
+    mach = meta["machine"]
+    out = []
+    p = out.append
+    p("")
+    p(f"Switchyard benchmark  {meta['started']}  {'QUICK (smoke test) ' if meta['quick'] else ''}"
+      f"median of {meta['rounds']} round(s), targets interleaved")
+    p(f"machine: {mach['nproc']} cores, {mach['cpu']}, kernel {mach['kernel']}; "
+      "load generator, fake upstream and proxy share the cores")
+    p(f"fake upstream threads {meta['upstream_threads']}, proxy workers {meta['proxy_workers']}, "
+      f"wrk {meta['wrk_duration_s']:g} s per run")
+    busy = meta.get("background_cpu_busy_pct_before_rounds") or []
+    if busy:
+        p(f"other load on the machine before each round: {', '.join(f'{b}%' for b in busy)}"
+          + ("  <- WARNING: not a quiet machine, figures are noisy" if max(busy) > 10 else ""))
+    sc = res["scenarios"]
+
+    def wrk_block(key, title):
+        if key not in sc:
+            return
+        m = sc[key]["median"]
+        targets = [t for t in TARGETS if t in m]
+        p("")
+        head = f"{title:<44}" + "".join(f"{t:>12}" for t in targets)
+        r = res["ratios"].get(key, {})
+        extra = [k for k in ("switchyard/nginx", "switchyard/direct", "nginx/direct") if k in r]
+        p(head + "".join(f"{k:>19}" for k in extra))
+        p(f"{'  requests/s':<44}" + "".join(f"{fmt(m[t]['rps']):>12}" for t in targets)
+          + "".join(f"{fmt(r[k], 3):>19}" for k in extra))
+        p(f"{'  latency p50 (us)':<44}" + "".join(f"{fmt(m[t]['p50_us']):>12}" for t in targets))
+        p(f"{'  latency p99 (us)':<44}" + "".join(f"{fmt(m[t]['p99_us']):>12}" for t in targets))
+        p(f"{'  CPU per request (us; direct = upstream)':<44}"
+          + "".join(f"{fmt(m[t]['cpu_us_per_req'], 1):>12}" for t in targets))
+        errs = {t: m[t]["errors"] for t in targets if m[t]["errors"]}
+        if errs:
+            p(f"  WARNING: errors (median per run): {errs}")
+
+    wrk_block("chat", "non-streaming chat, 64 connections")
+    wrk_block("stream", "streaming, 20 chunks, 64 connections")
+
+    if "latency" in sc:
+        m = sc["latency"]["median"]
+        a = sc["latency"]["added"]
+        targets = [t for t in TARGETS if t in m]
+        p("")
+        p(f"{'non-streaming chat, 1 connection':<44}" + "".join(f"{t:>12}" for t in targets)
+          + "".join(f"{t + '-direct':>19}" for t in PROXIES if t in a))
+        for k, label in (("p50_us", "  latency p50 (us)"), ("p99_us", "  latency p99 (us)")):
+            p(f"{label:<44}" + "".join(f"{fmt(m[t][k]):>12}" for t in targets)
+              + "".join(f"{fmt(a[t].get(k)):>19}" for t in PROXIES if t in a))
+        p(f"{'  requests/s':<44}" + "".join(f"{fmt(m[t]['rps']):>12}" for t in targets))
+
+    if "streams" in sc:
+        m = sc["streams"]["median"]
+        a = sc["streams"]["added"]
+        targets = [t for t in TARGETS if t in m]
+        p("")
+        title = f"{meta['streams']:,} concurrent streams, 50 ms gap, {meta['streams_duration_s']:g} s"
+        p(f"{title:<44}"
+          + "".join(f"{t:>12}" for t in targets) + "".join(f"{t + '-direct':>19}" for t in PROXIES if t in a))
+        p(f"{'  streams completed / failed':<44}"
+          + "".join(f"{fmt(m[t]['completed']) + '/' + fmt(m[t]['failed']):>12}" for t in targets))
+        for k, label in (("ttft_p50_us", "  time to first token p50 (us)"),
+                         ("ttft_p99_us", "  time to first token p99 (us)"),
+                         ("gap_p50_us", "  inter-chunk gap p50 (us)"),
+                         ("gap_p99_us", "  inter-chunk gap p99 (us)")):
+            p(f"{label:<44}" + "".join(f"{fmt(m[t][k]):>12}" for t in targets)
+              + "".join(f"{fmt(a[t].get(k)):>19}" for t in PROXIES if t in a))
+        p(f"{'  inter-chunk gap max (us)':<44}" + "".join(f"{fmt(m[t]['gap_max_us']):>12}" for t in targets))
+        p(f"{'  RSS peak sampled (MB; direct = upstreams)':<44}"
+          + "".join(f"{fmt(m[t]['rss_peak_mb'], 1):>12}" for t in targets))
+        p(f"{'  CPU per chunk (us)':<44}" + "".join(f"{fmt(m[t]['cpu_us_per_event'], 2):>12}" for t in targets))
+        bad = {t: (m[t]["failed"], m[t]["unfinished"]) for t in targets if m[t]["failed"] or m[t]["unfinished"]}
+        if bad:
+            p(f"  WARNING: failed/unfinished streams (median per run): {bad}")
+
+    if res.get("switchyard_peak_rss_mb") is not None:
+        p("")
+        p(f"switchyard peak RSS over the whole run (VmHWM): {res['switchyard_peak_rss_mb']:.1f} MB")
+
+    p("")
+    p("targets")
+    for c in res["checks"]:
+        verdict = "n/a " if c["pass"] is None else ("PASS" if c["pass"] else "MISS")
+        v = "-" if c["value"] is None else (f"{c['value']:.3f}" if c["unit"] == "x" else f"{c['value']:.1f}")
+        p(f"  {verdict}  {c['target']:<50} {v} {c['unit'] if c['value'] is not None else ''}")
+    return "\n".join(out)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--runs", required=True, help="runs.jsonl written by bench/run.sh")
+    ap.add_argument("--meta", required=True, help="JSON object describing the run")
+    ap.add_argument("--out", required=True)
+    args = ap.parse_args()
+    runs = [json.loads(line) for line in open(args.runs) if line.strip()]
+    if not runs:
+        sys.exit("report: no runs recorded")
+    res = build(runs, json.loads(args.meta))
+    with open(args.out, "w") as f:
+        json.dump(res, f, indent=2)
+        f.write("\n")
+    print(table(res))
+    print(f"\nresults: {args.out}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,24 @@
+// Pulls the few fields the fake needs out of a request body without building a JSON DOM.
+// Pure function of its input; each worker thread keeps its own scanner.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace fake_upstream {
+
+struct RequestFacts {
+  std::string error;       // empty when the body is one well-formed JSON object
+  bool has_model = false;  // "model" present and a string
+  std::string model;       // decoded value of "model"
+  bool stream = false;
+  bool include_usage = false;   // "stream_options":{"include_usage":true}
+  std::int64_t max_tokens = -1; // "max_tokens" or "max_completion_tokens"; -1 when absent
+  int inputs = 0;               // embeddings: entries in "input"
+};
+
+// Validates `body` as JSON (the whole of it) and fills `facts`. Returns false when malformed.
+bool scan_request(std::string_view body, RequestFacts& facts);
+
+}  // namespace fake_upstream

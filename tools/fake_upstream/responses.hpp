@@ -1,0 +1,62 @@
+// Builds response bytes (HTTP heads, JSON bodies, SSE events) by appending to reusable strings.
+// Pure functions; the token text cache is per thread.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace fake_upstream {
+
+enum class Endpoint : std::uint8_t { chat, text, embeddings };
+
+struct Timings {
+  double prompt_ms = 0;
+  double predicted_ms = 0;
+};
+
+// One generated answer: what the non-stream body and every stream chunk are built from.
+struct Completion {
+  Endpoint endpoint = Endpoint::chat;
+  std::uint64_t id = 0;
+  std::int64_t created = 0;
+  std::string_view model_json;  // the model as a JSON string literal, quotes included
+  int prompt_tokens = 1;
+  int completion_tokens = 0;
+  bool length_limited = false;  // finish_reason "length" instead of "stop"
+  Timings timings;
+};
+
+// "tok0 tok1 ... tok<n-1> ": the text of the first n tokens. Valid until the next call.
+std::string_view token_text(int n);
+// The text of token i alone.
+std::string_view token(int i);
+
+void append_int(std::string& out, std::int64_t v);
+void append_json_string(std::string& out, std::string_view s);
+
+// "HTTP/1.1 <status> <reason>\r\n" and the headers, through the blank line.
+void append_head(std::string& out, int status, std::string_view content_type,
+                 std::size_t content_length, bool keep_alive);
+void append_stream_head(std::string& out, bool keep_alive);
+
+// {"error":{"code":S,"message":"...","type":"..."}}
+void append_error_body(std::string& out, int status, std::string_view message);
+std::string_view error_type(int status);
+
+void append_completion_body(std::string& out, const Completion& c);
+void append_embeddings_body(std::string& out, const Completion& c, int inputs);
+
+// Streams. `prefix` holds `{"id":...,"system_fingerprint":"b1-fake","choices":[` for the request;
+// each append_*_chunk adds one SSE event as one HTTP chunk.
+void append_stream_prefix(std::string& prefix, const Completion& c);
+void append_role_chunk(std::string& out, std::string& event, std::string_view prefix);
+void append_token_chunk(std::string& out, std::string& event, std::string_view prefix,
+                        Endpoint endpoint, int i);
+void append_finish_chunk(std::string& out, std::string& event, std::string_view prefix,
+                         const Completion& c);
+void append_usage_chunk(std::string& out, std::string& event, std::string_view prefix,
+                        const Completion& c);
+void append_done_and_end(std::string& out);
+
+}  // namespace fake_upstream

@@ -1,0 +1,729 @@
+// HTTP sessions and listeners of the fake upstream.
+//
+// Requests are read with Beast's parser; responses are written as raw bytes (head and body in one
+// gather write; streams as chunked SSE, one event per chunk). Only requests that sleep or hang start
+// a second coroutine that reads the socket, so a client that goes away is noticed at once; the fast
+// path (no delays) costs one read and one write per request.
+//
+// Every co_await result is stored in a local before it is tested: GCC 12 miscompiled
+// `if (!co_await f())` here (the member coroutine resumed with a garbage `this`).
+#include "server.hpp"
+
+#include "request_scan.hpp"
+#include "responses.hpp"
+#include "stats.hpp"
+
+#include <boost/asio.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/json.hpp>
+
+#include <array>
+#include <charconv>
+#include <chrono>
+#include <csignal>
+#include <ctime>
+#include <optional>
+#include <random>
+#include <stdexcept>
+#include <thread>
+
+namespace fake_upstream {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+using Clock = std::chrono::steady_clock;
+
+constexpr auto use_nothrow = asio::as_tuple(asio::use_awaitable);
+constexpr std::size_t kHeaderLimit = 64 * 1024;
+constexpr std::uint64_t kBodyLimit = 256ull * 1024 * 1024;
+constexpr std::size_t kFlushAt = 64 * 1024;       // stream bytes batched before a write
+constexpr std::size_t kMaxPipelined = 1 << 20;    // stop watching a client that sends this much
+constexpr int kMaxTokens = 10'000'000;
+
+constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+constexpr std::string_view kLoadingBody =
+    R"({"error":{"code":503,"message":"Loading model","type":"unavailable_error"}})";
+constexpr std::string_view kHealthOkBody = R"({"status":"ok"})";
+constexpr std::string_view kNotFoundBody =
+    R"({"error":{"code":404,"message":"File Not Found","type":"not_found_error"}})";
+
+// State shared by all workers; immutable after start-up except the stats.
+struct Shared {
+  explicit Shared(Options opts)
+      : options(std::move(opts)), stats(options.threads), start(Clock::now()),
+        ready_at(start + std::chrono::milliseconds(options.loading_ms)) {}
+
+  Options options;
+  Stats stats;
+  Clock::time_point start;
+  Clock::time_point ready_at;
+  std::string models_body;  // GET /v1/models
+  std::optional<asio::ssl::context> tls;
+};
+
+// Per worker thread; touched only by that thread (stats are atomics inside Shared).
+struct Worker {
+  int index = 0;
+  Shared* shared = nullptr;
+  WorkerStats* stats = nullptr;
+  std::uint64_t next_id = 1;
+  std::uint64_t rng = 0;
+
+  std::uint64_t take_id() {
+    const std::uint64_t id = next_id;
+    next_id += static_cast<std::uint64_t>(shared->options.threads);
+    return id;
+  }
+  // xorshift64*: uniform in [0, 1).
+  double random() {
+    rng ^= rng >> 12;
+    rng ^= rng << 25;
+    rng ^= rng >> 27;
+    return static_cast<double>((rng * 0x2545F4914F6CDD1Dull) >> 11) * 0x1.0p-53;
+  }
+};
+
+bool parse_int(std::string_view s, int& out) {
+  int v = 0;
+  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc{} || end != s.data() + s.size()) {
+    return false;
+  }
+  out = v;
+  return true;
+}
+
+bool parse_bool(std::string_view s, bool& out) {
+  if (s == "1" || beast::iequals(s, "true") || beast::iequals(s, "yes") || beast::iequals(s, "on")) {
+    out = true;
+    return true;
+  }
+  if (s == "0" || beast::iequals(s, "false") || beast::iequals(s, "no") || beast::iequals(s, "off")) {
+    out = false;
+    return true;
+  }
+  return false;
+}
+
+bool parse_double(std::string_view s, double& out) {
+  double v = 0;
+  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc{} || end != s.data() + s.size()) {
+    return false;
+  }
+  out = v;
+  return true;
+}
+
+// x-fake-* request headers override the command-line behaviour; unparsable values are ignored.
+void apply_overrides(const Request& req, Behaviour& b) {
+  constexpr std::string_view kPrefix = "x-fake-";
+  for (const auto& field : req) {
+    const std::string_view name = field.name_string();
+    if (name.size() <= kPrefix.size() || !beast::iequals(name.substr(0, kPrefix.size()), kPrefix)) {
+      continue;
+    }
+    const std::string_view key = name.substr(kPrefix.size());
+    const std::string_view value = field.value();
+    if (beast::iequals(key, "tokens")) {
+      parse_int(value, b.tokens);
+    } else if (beast::iequals(key, "ttft-ms")) {
+      parse_int(value, b.ttft_ms);
+    } else if (beast::iequals(key, "gap-ms")) {
+      parse_int(value, b.gap_ms);
+    } else if (beast::iequals(key, "status")) {
+      parse_int(value, b.status);
+    } else if (beast::iequals(key, "error-rate")) {
+      parse_double(value, b.error_rate);
+    } else if (beast::iequals(key, "hang")) {
+      parse_bool(value, b.hang);
+    } else if (beast::iequals(key, "drop-after")) {
+      parse_int(value, b.drop_after);
+    } else if (beast::iequals(key, "close")) {
+      parse_bool(value, b.close);
+    }
+  }
+}
+
+template <class Stream>
+class Session {
+ public:
+  Session(Stream stream, Worker& worker)
+      : stream_(std::move(stream)), worker_(worker), shared_(*worker.shared),
+        timer_(stream_.get_executor()), joined_(stream_.get_executor()) {}
+
+  asio::awaitable<void> run() {
+    if constexpr (!std::is_same_v<Stream, tcp::socket>) {
+      auto [ec] = co_await stream_.async_handshake(asio::ssl::stream_base::server, use_nothrow);
+      if (ec) {
+        close();
+        co_return;
+      }
+    }
+    for (;;) {
+      const bool have_request = co_await read_request();
+      if (!have_request) {
+        break;
+      }
+      const bool keep_open = co_await handle();
+      if (!keep_open) {
+        break;
+      }
+    }
+    close();
+  }
+
+ private:
+  enum class Outcome : std::uint8_t { completed, cancelled, dropped };
+
+  // One read op in the common case (the whole request in one segment); answers
+  // "Expect: 100-continue" once the header is in and the body is not.
+  asio::awaitable<bool> read_request() {
+    parser_.emplace();
+    parser_->header_limit(kHeaderLimit);
+    parser_->body_limit(kBodyLimit);
+    parser_->eager(true);
+    bool continue_sent = false;
+    while (!parser_->is_done()) {
+      auto [ec, n] = co_await http::async_read_some(stream_, buffer_, *parser_, use_nothrow);
+      if (ec) {
+        co_return false;
+      }
+      if (!continue_sent && parser_->is_header_done() && !parser_->is_done() &&
+          beast::iequals(parser_->get()[http::field::expect], "100-continue")) {
+        auto [wec, wn] = co_await asio::async_write(stream_, asio::buffer(kContinue), use_nothrow);
+        if (wec) {
+          co_return false;
+        }
+        continue_sent = true;
+      }
+    }
+    co_return true;
+  }
+
+  // Returns whether to keep the connection for another request.
+  asio::awaitable<bool> handle() {
+    const Request& req = parser_->get();
+    keep_alive_ = req.keep_alive();
+    std::string_view path = req.target();
+    path = path.substr(0, path.find('?'));
+    if (path.starts_with("/v1/")) {
+      path.remove_prefix(3);
+    }
+    const http::verb method = req.method();
+
+    if (method == http::verb::post) {
+      if (path == "/chat/completions") {
+        co_return co_await inference(Endpoint::chat);
+      }
+      if (path == "/completions") {
+        co_return co_await inference(Endpoint::text);
+      }
+      if (path == "/embeddings") {
+        co_return co_await inference(Endpoint::embeddings);
+      }
+      if (path == "/fake/reset") {
+        shared_.stats.reset();
+        co_return co_await reply(200, R"({"ok":true})");
+      }
+    } else if (method == http::verb::get) {
+      if (path == "/health") {
+        if (Clock::now() < shared_.ready_at) {
+          co_return co_await reply(503, kLoadingBody);
+        }
+        co_return co_await reply(200, kHealthOkBody);
+      }
+      if (path == "/models") {
+        co_return co_await reply(200, shared_.models_body);
+      }
+      if (path.starts_with("/models/")) {
+        co_return co_await model(path.substr(8));
+      }
+      if (path == "/fake/stats") {
+        const std::string body = shared_.stats.stats_json();
+        co_return co_await reply(200, body);
+      }
+      if (path == "/fake/last") {
+        const std::string body = shared_.stats.last_json();
+        if (body.empty()) {
+          body_.clear();
+          append_error_body(body_, 404, "no inference request yet");
+          co_return co_await reply(404, body_);
+        }
+        co_return co_await reply(200, body);
+      }
+    }
+    co_return co_await reply(404, kNotFoundBody);
+  }
+
+  asio::awaitable<bool> model(std::string_view id) {
+    for (const std::string& name : shared_.options.models) {
+      if (name == id) {
+        boost::json::object o;
+        o["id"] = name;
+        o["object"] = "model";
+        o["created"] = std::chrono::duration_cast<std::chrono::seconds>(
+                           std::chrono::system_clock::now().time_since_epoch())
+                           .count();
+        o["owned_by"] = "llamacpp";
+        o["meta"] = nullptr;
+        const std::string body = boost::json::serialize(o);
+        co_return co_await reply(200, body);
+      }
+    }
+    co_return co_await reply(404, kNotFoundBody);
+  }
+
+  asio::awaitable<bool> inference(Endpoint endpoint) {
+    WorkerStats& ws = *worker_.stats;
+    ws.requests.fetch_add(1, std::memory_order_relaxed);
+    ws.active.fetch_add(1, std::memory_order_relaxed);
+    const Request& req = parser_->get();
+    shared_.stats.record_last(worker_.index, req);
+    Behaviour b = shared_.options.behaviour;
+    apply_overrides(req, b);
+
+    const Outcome outcome = co_await serve(endpoint, b);
+
+    ws.active.fetch_sub(1, std::memory_order_relaxed);
+    if (outcome == Outcome::completed) {
+      ws.completed.fetch_add(1, std::memory_order_relaxed);
+    } else if (outcome == Outcome::cancelled) {
+      ws.cancelled.fetch_add(1, std::memory_order_relaxed);
+    }
+    co_return outcome == Outcome::completed && keep_alive_;
+  }
+
+  asio::awaitable<Outcome> serve(Endpoint endpoint, const Behaviour& b) {
+    if (Clock::now() < shared_.ready_at) {
+      const bool sent = co_await write_json(503, kLoadingBody);
+      co_return sent ? Outcome::completed : Outcome::cancelled;
+    }
+    if (b.close) {
+      co_return Outcome::dropped;
+    }
+    scan_request(parser_->get().body(), facts_);
+
+    const bool watch = b.hang || b.ttft_ms > 0 || b.gap_ms > 0;
+    if (watch) {
+      start_watch();
+    }
+    const Outcome outcome = co_await respond(endpoint, b);
+    if (watch) {
+      co_await stop_watch();
+    }
+    co_return outcome;
+  }
+
+  asio::awaitable<Outcome> respond(Endpoint endpoint, const Behaviour& b) {
+    if (b.hang) {
+      co_await sleep_forever();
+      co_return Outcome::cancelled;
+    }
+    if (b.ttft_ms > 0) {
+      const bool still_there = co_await sleep(b.ttft_ms);
+      if (!still_there) {
+        co_return Outcome::cancelled;
+      }
+    }
+    int status = b.status;
+    if (status == 200 && b.error_rate > 0 && worker_.random() < b.error_rate) {
+      status = 500;
+    }
+    if (status != 200) {
+      std::string message = "fake error ";
+      append_int(message, status);
+      const bool sent = co_await write_error(status, message);
+      co_return sent ? Outcome::completed : Outcome::cancelled;
+    }
+    if (!facts_.error.empty()) {
+      const bool sent = co_await write_error(400, facts_.error);
+      co_return sent ? Outcome::completed : Outcome::cancelled;
+    }
+
+    Completion c;
+    c.endpoint = endpoint;
+    c.id = worker_.take_id();
+    c.created = static_cast<std::int64_t>(std::time(nullptr));
+    model_json_.clear();
+    append_json_string(model_json_,
+                       facts_.has_model ? facts_.model : shared_.options.models.front());
+    c.model_json = model_json_;
+    c.prompt_tokens = static_cast<int>(std::max<std::size_t>(1, parser_->get().body().size() / 4));
+    int n = std::clamp(b.tokens, 0, kMaxTokens);
+    if (facts_.max_tokens >= 0 && facts_.max_tokens <= n) {
+      n = static_cast<int>(facts_.max_tokens);
+      c.length_limited = true;
+    }
+    c.completion_tokens = endpoint == Endpoint::embeddings ? 0 : n;
+    c.timings.prompt_ms = b.ttft_ms > 0 ? b.ttft_ms : c.prompt_tokens * 0.05;
+    c.timings.predicted_ms = b.gap_ms > 0 ? static_cast<double>(b.gap_ms) * n : n * 0.5;
+
+    if (endpoint == Endpoint::embeddings) {
+      body_.clear();
+      append_embeddings_body(body_, c, facts_.inputs);
+      co_return co_await write_body(b);
+    }
+    if (!facts_.stream) {
+      body_.clear();
+      append_completion_body(body_, c);
+      co_return co_await write_body(b);
+    }
+    co_return co_await write_stream(c, b);
+  }
+
+  // Non-stream: head and body in one write; with drop-after, half the body and then close.
+  asio::awaitable<Outcome> write_body(const Behaviour& b) {
+    head_.clear();
+    append_head(head_, 200, "application/json", body_.size(), keep_alive_);
+    const bool drop = b.drop_after >= 0;
+    const std::size_t body_bytes = drop ? body_.size() / 2 : body_.size();
+    const std::array<asio::const_buffer, 2> buffers{asio::buffer(head_),
+                                                    asio::buffer(body_.data(), body_bytes)};
+    auto [ec, n] = co_await asio::async_write(stream_, buffers, use_nothrow);
+    if (ec) {
+      co_return Outcome::cancelled;
+    }
+    co_return drop ? Outcome::dropped : Outcome::completed;
+  }
+
+  // Chunked SSE. Events produced together (no gap) go out in one write.
+  asio::awaitable<Outcome> write_stream(const Completion& c, const Behaviour& b) {
+    prefix_.clear();
+    append_stream_prefix(prefix_, c);
+    out_.clear();
+    append_stream_head(out_, keep_alive_);
+    if (c.endpoint == Endpoint::chat) {
+      append_role_chunk(out_, event_, prefix_);
+    }
+    const bool drop = b.drop_after >= 0;
+    const int content_chunks = drop ? std::min(b.drop_after, c.completion_tokens)
+                                    : c.completion_tokens;
+    for (int i = 0; i < content_chunks; ++i) {
+      if (i > 0 && b.gap_ms > 0) {
+        const bool flushed = co_await flush();
+        if (!flushed) {
+          co_return Outcome::cancelled;
+        }
+        const bool still_there = co_await sleep(b.gap_ms);
+        if (!still_there) {
+          co_return Outcome::cancelled;
+        }
+      }
+      append_token_chunk(out_, event_, prefix_, c.endpoint, i);
+      if (out_.size() >= kFlushAt) {
+        const bool flushed = co_await flush();
+        if (!flushed) {
+          co_return Outcome::cancelled;
+        }
+      }
+    }
+    if (drop) {
+      const bool flushed = co_await flush();
+      co_return flushed ? Outcome::dropped : Outcome::cancelled;
+    }
+    append_finish_chunk(out_, event_, prefix_, c);
+    if (facts_.include_usage) {
+      append_usage_chunk(out_, event_, prefix_, c);
+    }
+    append_done_and_end(out_);
+    const bool flushed = co_await flush();
+    co_return flushed ? Outcome::completed : Outcome::cancelled;
+  }
+
+  asio::awaitable<bool> flush() {
+    if (client_gone_) {
+      co_return false;
+    }
+    auto [ec, n] = co_await asio::async_write(stream_, asio::buffer(out_), use_nothrow);
+    out_.clear();
+    co_return !ec;
+  }
+
+  asio::awaitable<bool> write_json(int status, std::string_view body) {
+    head_.clear();
+    append_head(head_, status, "application/json", body.size(), keep_alive_);
+    const std::array<asio::const_buffer, 2> buffers{asio::buffer(head_), asio::buffer(body)};
+    auto [ec, n] = co_await asio::async_write(stream_, buffers, use_nothrow);
+    co_return !ec;
+  }
+
+  // For handle(): answers and says whether the connection stays open.
+  asio::awaitable<bool> reply(int status, std::string_view body) {
+    const bool sent = co_await write_json(status, body);
+    co_return sent && keep_alive_;
+  }
+
+  asio::awaitable<bool> write_error(int status, std::string_view message) {
+    body_.clear();
+    append_error_body(body_, status, message);
+    co_return co_await write_json(status, body_);
+  }
+
+  // False when the client went away during the wait.
+  asio::awaitable<bool> sleep(int ms) {
+    if (client_gone_) {
+      co_return false;
+    }
+    timer_.expires_after(std::chrono::milliseconds(ms));
+    co_await timer_.async_wait(use_nothrow);
+    co_return !client_gone_;
+  }
+
+  asio::awaitable<void> sleep_forever() {
+    while (!client_gone_) {
+      timer_.expires_at(Clock::time_point::max());
+      co_await timer_.async_wait(use_nothrow);
+    }
+  }
+
+  // The watcher reads the socket while the response is delayed: end of stream or an error means
+  // the client went away. Bytes that arrive (a pipelined request) stay in buffer_ for the parser.
+  void start_watch() {
+    watching_ = true;
+    stopping_ = false;
+    client_gone_ = false;
+    asio::co_spawn(stream_.get_executor(), watch(), asio::detached);
+  }
+
+  asio::awaitable<void> watch() {
+    while (buffer_.size() < kMaxPipelined) {
+      auto [ec, n] = co_await stream_.async_read_some(buffer_.prepare(4096), use_nothrow);
+      if (ec) {
+        if (!stopping_) {
+          client_gone_ = true;
+          timer_.cancel();
+        }
+        break;
+      }
+      buffer_.commit(n);
+    }
+    watching_ = false;
+    joined_.cancel();
+  }
+
+  asio::awaitable<void> stop_watch() {
+    if (!watching_) {
+      co_return;
+    }
+    stopping_ = true;
+    boost::system::error_code ec;
+    beast::get_lowest_layer(stream_).cancel(ec);
+    while (watching_) {
+      joined_.expires_at(Clock::time_point::max());
+      co_await joined_.async_wait(use_nothrow);
+    }
+  }
+
+  void close() {
+    auto& socket = beast::get_lowest_layer(stream_);
+    boost::system::error_code ec;
+    socket.shutdown(tcp::socket::shutdown_send, ec);
+    socket.close(ec);
+  }
+
+  Stream stream_;
+  Worker& worker_;
+  Shared& shared_;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  RequestFacts facts_;
+  std::string head_;
+  std::string body_;
+  std::string out_;
+  std::string prefix_;
+  std::string event_;
+  std::string model_json_;
+  asio::steady_timer timer_;   // delays of the response being served
+  asio::steady_timer joined_;  // wakes stop_watch() when the watcher has finished
+  bool keep_alive_ = true;
+  bool watching_ = false;
+  bool stopping_ = false;
+  bool client_gone_ = false;
+};
+
+template <class Stream>
+asio::awaitable<void> run_session(Stream stream, Worker& worker) {
+  Session<Stream> session(std::move(stream), worker);
+  try {
+    co_await session.run();
+  } catch (...) {
+    // Nothing to report to: the connection just ends.
+  }
+}
+
+asio::awaitable<void> accept_loop(tcp::acceptor& acceptor, Worker& worker) {
+  asio::steady_timer backoff(acceptor.get_executor());
+  for (;;) {
+    auto [ec, socket] = co_await acceptor.async_accept(use_nothrow);
+    if (ec) {
+      if (ec == asio::error::operation_aborted) {
+        co_return;
+      }
+      // Out of descriptors or similar: give the system a moment.
+      backoff.expires_after(std::chrono::milliseconds(10));
+      co_await backoff.async_wait(use_nothrow);
+      continue;
+    }
+    boost::system::error_code opt_ec;
+    socket.set_option(tcp::no_delay(true), opt_ec);
+    if (worker.shared->tls) {
+      asio::co_spawn(acceptor.get_executor(),
+                     run_session(asio::ssl::stream<tcp::socket>(std::move(socket), *worker.shared->tls),
+                                 worker),
+                     asio::detached);
+    } else {
+      asio::co_spawn(acceptor.get_executor(), run_session(std::move(socket), worker),
+                     asio::detached);
+    }
+  }
+}
+
+std::string build_models_body(const Options& options) {
+  const auto created = std::chrono::duration_cast<std::chrono::seconds>(
+                           std::chrono::system_clock::now().time_since_epoch())
+                           .count();
+  boost::json::array data;
+  for (const std::string& name : options.models) {
+    boost::json::object m;
+    m["id"] = name;
+    m["object"] = "model";
+    m["created"] = created;
+    m["owned_by"] = "llamacpp";
+    m["meta"] = nullptr;
+    data.push_back(std::move(m));
+  }
+  boost::json::object o;
+  o["object"] = "list";
+  o["data"] = std::move(data);
+  return boost::json::serialize(o);
+}
+
+tcp::endpoint resolve(const std::string& host, std::uint16_t port) {
+  boost::system::error_code ec;
+  const auto address = asio::ip::make_address(host, ec);
+  if (!ec) {
+    return {address, port};
+  }
+  asio::io_context ctx;
+  tcp::resolver resolver(ctx);
+  const auto results = resolver.resolve(host, std::to_string(port), ec);
+  if (ec || results.empty()) {
+    throw std::runtime_error("cannot resolve listen host '" + host + "': " + ec.message());
+  }
+  for (const auto& entry : results) {
+    if (entry.endpoint().address().is_v4()) {
+      return entry.endpoint();
+    }
+  }
+  return results.begin()->endpoint();
+}
+
+void open_acceptor(tcp::acceptor& acceptor, const tcp::endpoint& endpoint) {
+  using reuse_port = asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>;
+  acceptor.open(endpoint.protocol());
+  acceptor.set_option(tcp::acceptor::reuse_address(true));
+  acceptor.set_option(reuse_port(true));
+  acceptor.bind(endpoint);
+  acceptor.listen(asio::socket_base::max_listen_connections);
+}
+
+}  // namespace
+
+struct Server::Impl {
+  explicit Impl(Options options) : shared(std::move(options)) {}
+
+  Shared shared;
+  std::vector<std::unique_ptr<asio::io_context>> contexts;
+  std::vector<std::unique_ptr<tcp::acceptor>> acceptors;
+  std::vector<Worker> workers;
+  tcp::endpoint bound;
+};
+
+Server::Server(Options options) {
+  if (options.threads < 1) {
+    options.threads = 1;
+  }
+  impl_ = std::make_unique<Impl>(std::move(options));
+  Shared& shared = impl_->shared;
+  const Options& opts = shared.options;
+  shared.models_body = build_models_body(opts);
+
+  if (!opts.tls_cert.empty()) {
+    auto& tls = shared.tls.emplace(asio::ssl::context::tls_server);
+    tls.set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
+                    asio::ssl::context::no_sslv3);
+    try {
+      tls.use_certificate_chain_file(opts.tls_cert);
+      tls.use_private_key_file(opts.tls_key, asio::ssl::context::pem);
+    } catch (const std::exception& e) {
+      throw std::runtime_error("cannot load --tls-cert/--tls-key: " + std::string(e.what()));
+    }
+  }
+
+  tcp::endpoint endpoint = resolve(opts.host, opts.port);
+  std::random_device seed;
+  for (int i = 0; i < opts.threads; ++i) {
+    auto& ctx = impl_->contexts.emplace_back(std::make_unique<asio::io_context>(1));
+    auto& acceptor = impl_->acceptors.emplace_back(std::make_unique<tcp::acceptor>(*ctx));
+    try {
+      open_acceptor(*acceptor, endpoint);
+    } catch (const boost::system::system_error& e) {
+      throw std::runtime_error("cannot listen on " + endpoint.address().to_string() + ":" +
+                               std::to_string(endpoint.port()) + ": " + e.code().message());
+    }
+    if (i == 0) {
+      endpoint = acceptor->local_endpoint();  // port 0: the others share the port it got
+      impl_->bound = endpoint;
+    }
+    Worker& w = impl_->workers.emplace_back();
+    w.index = i;
+    w.shared = &shared;
+    w.stats = &shared.stats.worker(i);
+    w.next_id = static_cast<std::uint64_t>(i) + 1;
+    w.rng = (static_cast<std::uint64_t>(seed()) << 32 | seed()) | 1;
+  }
+}
+
+Server::~Server() = default;
+
+std::string Server::url() const {
+  std::string host = impl_->shared.options.host;
+  if (host.find(':') != std::string::npos) {
+    host = "[" + host + "]";
+  }
+  return (impl_->shared.tls ? "https://" : "http://") + host + ":" +
+         std::to_string(impl_->bound.port());
+}
+
+void Server::run() {
+  auto& contexts = impl_->contexts;
+  for (std::size_t i = 0; i < contexts.size(); ++i) {
+    asio::co_spawn(*contexts[i], accept_loop(*impl_->acceptors[i], impl_->workers[i]),
+                   asio::detached);
+  }
+  asio::signal_set signals(*contexts[0], SIGINT, SIGTERM);
+  signals.async_wait([&contexts](const boost::system::error_code&, int) {
+    for (auto& ctx : contexts) {
+      ctx->stop();
+    }
+  });
+  std::vector<std::thread> threads;
+  for (std::size_t i = 1; i < contexts.size(); ++i) {
+    threads.emplace_back([ctx = contexts[i].get()] { ctx->run(); });
+  }
+  contexts[0]->run();
+  for (auto& ctx : contexts) {
+    ctx->stop();
+  }
+  for (auto& t : threads) {
+    t.join();
+  }
+}
+
+}  // namespace fake_upstream
