@@ -149,11 +149,11 @@ Task<> HttpSession::dispatch(Request& request, RequestContext& context) {
     co_return;
   }
 
-  const bool read_only = method == http::verb::get || method == http::verb::head;
+  const bool read_only = method == http::verb::get;
   if (target == "/health" || target == "/metrics" || target == "/v1/models" || target.starts_with("/v1/models/")) {
     if (!read_only) {
       const auto body = openai_error_body({ErrorKind::method_not_allowed, "Use GET for " + std::string(target), {}});
-      co_await respond(context, 405, "application/json", body, "Allow: GET, HEAD\r\n");
+      co_await respond(context, 405, "application/json", body, "Allow: GET\r\n");
       co_return;
     }
     if (target == "/health") co_return co_await serve_health(*this, context);
@@ -175,6 +175,7 @@ Task<bool> HttpSession::respond(const RequestContext& context, int status, std::
   head_.append(extra_headers);
   head.finish(context.keep_alive);
   const std::array<asio::const_buffer, 2> buffers{asio::buffer(head_), asio::buffer(body)};
+  stream_.expires_after(worker_.state().config().server.idle_timeout);
   auto [ec, n] = co_await asio::async_write(stream_, buffers, use_nothrow);
   co_return !ec;
 }
@@ -193,7 +194,6 @@ void HttpSession::begin_chunked(const RequestContext& context, int status, std::
       .header("X-Request-Id", context.request_id)
       .header("X-Routed-Node", context.routed_node);
   head.finish(context.keep_alive);
-  chunked_started_ = true;
   chunked_head_pending_ = true;
 }
 
@@ -208,6 +208,8 @@ Task<bool> HttpSession::write_chunk(std::string_view data) {
       asio::buffer("\r\n", 2),
   };
   chunked_head_pending_ = false;
+  // A client that stops reading must not hold its upstream connection forever.
+  stream_.expires_after(worker_.state().config().server.idle_timeout);
   auto [ec, n] = co_await asio::async_write(stream_, buffers, use_nothrow);
   co_return !ec;
 }
@@ -219,7 +221,7 @@ Task<bool> HttpSession::end_chunked() {
       asio::buffer(kLastChunk),
   };
   chunked_head_pending_ = false;
-  chunked_started_ = false;
+  stream_.expires_after(worker_.state().config().server.idle_timeout);
   auto [ec, n] = co_await asio::async_write(stream_, buffers, use_nothrow);
   co_return !ec;
 }

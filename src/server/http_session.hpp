@@ -43,7 +43,6 @@ class HttpSession {
   void begin_chunked(const RequestContext& context, int status, std::string_view content_type);
   Task<bool> write_chunk(std::string_view data);
   Task<bool> end_chunked();
-  bool chunked_head_sent() const { return chunked_head_pending_ == false && chunked_started_; }
 
   // Completes when the client closes its side of the connection (or resets it). While it waits, the
   // upstream connection in `upstream` (if set) is what a disconnect must abort.
@@ -58,7 +57,6 @@ class HttpSession {
   beast::tcp_stream stream_;
   beast::flat_buffer buffer_;
   std::string head_;  // reused for every response head
-  bool chunked_started_ = false;
   bool chunked_head_pending_ = false;
   UpstreamConnection* active_upstream_ = nullptr;
 };
