@@ -90,7 +90,8 @@ Task<> fail_before_response(Exchange& x, ErrorKind kind, const error_code& ec) {
   if (x.client_gone) co_return;
   const ApiError error{kind, describe_failure(kind, x.upstream(), ec), {}};
   x.status = http_status(kind);
-  if (!co_await x.session.respond_error(x.context, error)) x.client_gone = true;
+  const bool sent = co_await x.session.respond_error(x.context, error);
+  if (!sent) x.client_gone = true;
 }
 
 // Connects (or reuses a pooled connection), sends the request and reads the response head.
@@ -102,7 +103,8 @@ Task<bool> send_and_read_head(Exchange& x, std::optional<ResponseParser>& parser
     if (!x.connection) {
       x.connection = pool.create(x.deployment.upstream->tls_context.get());
       x.session.set_active_upstream(x.connection.get());
-      if (auto ec = co_await x.connection->connect(x.upstream()); ec) {
+      const auto ec = co_await x.connection->connect(x.upstream());
+      if (ec) {
         if (ec == asio::error::operation_aborted) x.client_gone = true;
         co_await fail_before_response(x, ec == beast::error::timeout ? ErrorKind::upstream_timeout
                                                                      : ErrorKind::upstream_unreachable, ec);
@@ -174,7 +176,8 @@ Task<> relay_whole(Exchange& x, ResponseParser& parser) {
   std::string body;
   if (const auto length = parser.content_length(); length && *length <= x.upstream().max_response_bytes)
     body.reserve(static_cast<std::size_t>(*length));
-  if (const auto ec = co_await read_whole_body(x, parser, body); ec) {
+  const auto ec = co_await read_whole_body(x, parser, body);
+  if (ec) {
     if (ec == asio::error::operation_aborted) x.client_gone = true;
     const auto kind = ec == http::error::body_limit ? ErrorKind::upstream_bad_response : classify_transport_error(ec);
     co_await fail_before_response(x, kind, ec);
@@ -205,8 +208,8 @@ Task<> relay_whole(Exchange& x, ResponseParser& parser) {
   x.status = status;
   finish_connection(x, parser);
   const auto extra_headers = passthrough_headers(parser);
-  if (!co_await x.session.respond(x.context, status, content_type, relayed, extra_headers))
-    x.client_gone = true;
+  const bool sent = co_await x.session.respond(x.context, status, content_type, relayed, extra_headers);
+  if (!sent) x.client_gone = true;
 }
 
 // Appends `payload` as one SSE event's data lines.
@@ -265,7 +268,8 @@ Task<> relay_stream(Exchange& x, ResponseParser& parser) {
     out.clear();
     if (got > 0) sse.feed(std::string_view(buffer, got), [&](const SseEvent& event) { relay_event(x, event, out); });
     if (!out.empty()) {
-      if (!co_await x.session.write_chunk(out)) {
+      const bool sent = co_await x.session.write_chunk(out);
+      if (!sent) {
         x.client_gone = true;
         break;
       }
@@ -306,20 +310,24 @@ Task<> relay_stream(Exchange& x, ResponseParser& parser) {
     x.connection->close();
     x.connection.reset();
     // The stream ends with the error event and a proper end of the chunked body: the client never hangs.
-    if (!co_await x.session.write_chunk(event) || !co_await x.session.end_chunked()) x.client_gone = true;
+    bool sent = co_await x.session.write_chunk(event);
+    if (sent) sent = co_await x.session.end_chunked();
+    if (!sent) x.client_gone = true;
     co_return;
   }
   x.deployment.upstream->record_success();
   x.status = status;
   finish_connection(x, parser);
-  if (!co_await x.session.end_chunked()) x.client_gone = true;
+  const bool sent = co_await x.session.end_chunked();
+  if (!sent) x.client_gone = true;
 }
 
 Task<> run_exchange(Exchange& x) {
   // Cancellation (the client left) must surface as error codes, not exceptions, so cleanup runs.
   co_await asio::this_coro::throw_if_cancelled(false);
   std::optional<ResponseParser> parser;
-  if (!co_await send_and_read_head(x, parser)) co_return;
+  const bool have_head = co_await send_and_read_head(x, parser);
+  if (!have_head) co_return;
   const auto& head = parser->get();
   const bool event_stream = head[http::field::content_type].starts_with("text/event-stream");
   const int status = static_cast<int>(head.result_int());

@@ -62,7 +62,7 @@ int main(int argc, char** argv) {
       ->check(CLI::NonNegativeNumber);
   app.add_option("--status", b.status, "answer completions with this status and an error body")
       ->capture_default_str()
-      ->check(CLI::Range(100, 599));
+      ->check(CLI::Range(200, 599));
   app.add_option("--error-rate", b.error_rate, "fraction of completions answered 500")
       ->capture_default_str()
       ->check(CLI::Range(0.0, 1.0));

@@ -137,7 +137,10 @@ void apply_overrides(const Request& req, Behaviour& b) {
     } else if (beast::iequals(key, "gap-ms")) {
       parse_int(value, b.gap_ms);
     } else if (beast::iequals(key, "status")) {
-      parse_int(value, b.status);
+      int status = 0;
+      if (parse_int(value, status) && status >= 200 && status <= 599) {
+        b.status = status;
+      }
     } else if (beast::iequals(key, "error-rate")) {
       parse_double(value, b.error_rate);
     } else if (beast::iequals(key, "hang")) {
