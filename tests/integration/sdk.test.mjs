@@ -91,6 +91,16 @@ test('SDK: embeddings.create', async () => {
   assert.equal(typeof r.data[0].embedding[0], 'number');
 });
 
+test('SDK: embeddings.create with the SDK default (base64 on the wire, decoded by the SDK)', async () => {
+  const r = await client.embeddings.create({ model: 'embed-small', input: 'alpha' });
+  assert.equal(r.model, 'embed-small');
+  assert.equal(r.data.length, 1);
+  assert.equal(r.data[0].embedding.length, 8);
+  // The fake's first vector is ((j * 37) % 101 - 50) / 100 for j = 0..7, as float32.
+  const expected = [0, 1, 2, 3, 4, 5, 6, 7].map((j) => Math.fround((((j * 37) % 101) - 50) / 100));
+  assert.deepEqual(r.data[0].embedding, expected);
+});
+
 test('SDK: models.list() and models.retrieve()', async () => {
   const ids = [];
   for await (const m of client.models.list()) {

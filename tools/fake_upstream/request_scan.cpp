@@ -9,7 +9,7 @@ namespace {
 using boost::json::error_code;
 using boost::json::string_view;
 
-enum class Key : std::uint8_t { other, model, stream, stream_options, include_usage, max_tokens, input };
+enum class Key : std::uint8_t { other, model, stream, stream_options, include_usage, max_tokens, input, encoding_format };
 
 Key classify(std::string_view k, bool in_stream_options) {
   if (in_stream_options) {
@@ -29,6 +29,9 @@ Key classify(std::string_view k, bool in_stream_options) {
   }
   if (k == "input") {
     return Key::input;
+  }
+  if (k == "encoding_format") {
+    return Key::encoding_format;
   }
   return Key::other;
 }
@@ -136,6 +139,8 @@ class ScanHandler {
       facts->model.append(s.data(), s.size());
       facts->has_model = true;
       in_model_part_ = false;
+    } else if (depth_ == 1 && key_ == Key::encoding_format) {
+      facts->base64 = s == "base64";
     } else if (depth_ == 1 && key_ == Key::input) {
       facts->inputs = 1;
     } else if (depth_ == input_depth_) {

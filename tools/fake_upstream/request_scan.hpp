@@ -16,6 +16,7 @@ struct RequestFacts {
   bool include_usage = false;   // "stream_options":{"include_usage":true}
   std::int64_t max_tokens = -1; // "max_tokens" or "max_completion_tokens"; -1 when absent
   int inputs = 0;               // embeddings: entries in "input"
+  bool base64 = false;          // embeddings: "encoding_format":"base64" (the openai SDK's default)
 };
 
 // Validates `body` as JSON (the whole of it) and fills `facts`. Returns false when malformed.

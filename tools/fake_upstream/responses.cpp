@@ -2,6 +2,7 @@
 #include "responses.hpp"
 
 #include <boost/beast/http/status.hpp>
+#include <openssl/evp.h>
 
 #include <charconv>
 #include <cmath>
@@ -204,18 +205,30 @@ void append_completion_body(std::string& out, const Completion& c) {
   out += '}';
 }
 
-void append_embeddings_body(std::string& out, const Completion& c, int inputs) {
+void append_embeddings_body(std::string& out, const Completion& c, int inputs, bool base64) {
   out += R"({"object":"list","data":[)";
   for (int i = 0; i < inputs; ++i) {
     out += i == 0 ? R"({"object":"embedding","index":)" : R"(,{"object":"embedding","index":)";
     append_int(out, i);
+    float values[8];
+    for (int j = 0; j < 8; ++j) {
+      // Deterministic, varied values in [-0.5, 0.5].
+      values[j] = static_cast<float>(((i * 8 + j) * 37) % 101 - 50) / 100.0f;
+    }
+    if (base64) {
+      unsigned char encoded[4 * ((sizeof values + 2) / 3) + 1];
+      const int length = EVP_EncodeBlock(encoded, reinterpret_cast<const unsigned char*>(values), sizeof values);
+      out += R"(,"embedding":")";
+      out.append(reinterpret_cast<const char*>(encoded), static_cast<std::size_t>(length));
+      out += "\"}";
+      continue;
+    }
     out += R"(,"embedding":[)";
     for (int j = 0; j < 8; ++j) {
       if (j != 0) {
         out += ',';
       }
-      // Deterministic, varied values in [-0.5, 0.5].
-      append_double(out, static_cast<double>(((i * 8 + j) * 37) % 101 - 50) / 100.0);
+      append_double(out, values[j]);
     }
     out += "]}";
   }

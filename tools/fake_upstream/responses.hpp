@@ -45,7 +45,8 @@ void append_error_body(std::string& out, int status, std::string_view message);
 std::string_view error_type(int status);
 
 void append_completion_body(std::string& out, const Completion& c);
-void append_embeddings_body(std::string& out, const Completion& c, int inputs);
+// `base64`: each embedding as base64 of little-endian float32 values, as OpenAI and llama-server do.
+void append_embeddings_body(std::string& out, const Completion& c, int inputs, bool base64);
 
 // Streams. `prefix` holds `{"id":...,"system_fingerprint":"b1-fake","choices":[` for the request;
 // each append_*_chunk adds one SSE event as one HTTP chunk.

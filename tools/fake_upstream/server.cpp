@@ -369,7 +369,7 @@ class Session {
 
     if (endpoint == Endpoint::embeddings) {
       body_.clear();
-      append_embeddings_body(body_, c, facts_.inputs);
+      append_embeddings_body(body_, c, facts_.inputs, facts_.base64);
       co_return co_await write_body(b);
     }
     if (!facts_.stream) {
