@@ -11,6 +11,7 @@ import statistics
 import sys
 
 TARGETS = ("direct", "nginx", "switchyard")
+OTHER_LOAD_LIMIT = 10  # % of the machine used by something else during a run that makes it "disturbed"
 PROXIES = ("nginx", "switchyard")
 
 # (name, scenario, how to get the value from the results, comparison, limit, unit)
@@ -53,6 +54,7 @@ def wrk_metrics(run):
         "errors": errors,
         "requests": r["requests"],
         "cpu_us_per_req": run["proxy_cpu_s"] * 1e6 / r["requests"] if r["requests"] else None,
+        "other_load_pct": run.get("machine", {}).get("other_pct"),
     }
 
 
@@ -74,7 +76,13 @@ def stream_metrics(run):
         "vm_hwm_mb": run["vm_hwm_kb"] / 1024,
         "cpu_us_per_event": run["proxy_cpu_s"] * 1e6 / r["events"] if r.get("events") else None,
         "load_generator_cpu_s": r.get("cpu_s"),
+        "other_load_pct": run.get("machine", {}).get("other_pct"),
     }
+
+
+def clean(metrics):
+    other = metrics.get("other_load_pct")
+    return other is None or other < OTHER_LOAD_LIMIT
 
 
 def build(runs, meta):
@@ -87,12 +95,17 @@ def build(runs, meta):
         per_target = {}
         for r in rs:
             per_target.setdefault(r["target"], []).append((r["round"], extract(r)))
+        # Runs during which something else used the machine are left out of the median when at least
+        # one undisturbed run of that target exists; the JSON says which rounds were used.
         med = {}
         for t, items in per_target.items():
+            use = [(rnd, m) for rnd, m in items if clean(m)] or items
             keys = items[0][1].keys()
-            med[t] = {k: median([m[k] for _, m in items]) for k in keys}
+            med[t] = {k: median([m[k] for _, m in use]) for k in keys}
             med[t]["rounds"] = len(items)
-        # Added over direct, per round, then the median.
+            med[t]["rounds_used"] = [rnd for rnd, _ in use]
+        # Added over direct, per round (runs made seconds apart), then the median; rounds where both
+        # runs were undisturbed are preferred in the same way.
         add = {}
         direct = dict(per_target.get("direct", []))
         metrics = ("p50_us", "p99_us") if scenario != "streams" else (
@@ -100,16 +113,16 @@ def build(runs, meta):
         for t in PROXIES:
             if t not in per_target or not direct:
                 continue
+            pairs = [(rnd, m, direct[rnd]) for rnd, m in per_target[t] if rnd in direct]
+            pairs = [x for x in pairs if clean(x[1]) and clean(x[2])] or pairs
             rounds = {}
-            for rnd, m in per_target[t]:
-                d = direct.get(rnd)
-                if d is None:
-                    continue
+            for _, m, d in pairs:
                 for k in metrics:
                     if m[k] is not None and d[k] is not None:
                         rounds.setdefault(k, []).append(m[k] - d[k])
             add[t] = {k: median(v) for k, v in rounds.items()}
             add[t]["per_round"] = rounds
+            add[t]["rounds_used"] = [rnd for rnd, _, _ in pairs]
         res["scenarios"][scenario] = {"median": med, "added": add, "rounds": rs}
 
     hwm = meta.get("switchyard_vm_hwm_kb") or 0
@@ -126,10 +139,15 @@ def build(runs, meta):
         res["ratios"][scenario] = rr
 
     checks = []
+    n = meta.get("streams", 2000)
     for name, scenario, get, op, limit, unit in CHECKS:
         value = get(res) if scenario in res["scenarios"] else None
         ok = None if value is None else (value >= limit if op == ">=" else value <= limit)
-        checks.append({"target": name, "value": value, "limit": limit, "unit": unit, "pass": ok})
+        check = {"target": name, "value": value, "limit": limit, "unit": unit, "pass": ok}
+        if scenario == "streams" and n != 2000:
+            # The target is defined for 2,000 streams; a smaller run says little about it.
+            check["note"] = f"measured with {n:,} streams"
+        checks.append(check)
     res["checks"] = checks
     return res
 
@@ -160,6 +178,12 @@ def table(res):
           + ("  <- WARNING: not a quiet machine, figures are noisy" if max(busy) > 10 else ""))
     sc = res["scenarios"]
 
+    def note_dropped(m, targets):
+        dropped = {t: m[t]["rounds_used"] for t in targets if len(m[t]["rounds_used"]) < m[t]["rounds"]}
+        if dropped:
+            p("  (disturbed runs left out; rounds used: "
+              + ", ".join(f"{t} {','.join(map(str, r))}" for t, r in dropped.items()) + ")")
+
     def wrk_block(key, title):
         if key not in sc:
             return
@@ -176,6 +200,8 @@ def table(res):
         p(f"{'  latency p99 (us)':<44}" + "".join(f"{fmt(m[t]['p99_us']):>12}" for t in targets))
         p(f"{'  CPU per request (us; direct = upstream)':<44}"
           + "".join(f"{fmt(m[t]['cpu_us_per_req'], 1):>12}" for t in targets))
+        p(f"{'  other load on the machine (%)':<44}" + "".join(f"{fmt(m[t]['other_load_pct']):>12}" for t in targets))
+        note_dropped(m, targets)
         errs = {t: m[t]["errors"] for t in targets if m[t]["errors"]}
         if errs:
             p(f"  WARNING: errors (median per run): {errs}")
@@ -188,12 +214,16 @@ def table(res):
         a = sc["latency"]["added"]
         targets = [t for t in TARGETS if t in m]
         p("")
-        p(f"{'non-streaming chat, 1 connection':<44}" + "".join(f"{t:>12}" for t in targets)
+        pinned = any(r.get("pinned") for r in sc["latency"]["rounds"])
+        title = "non-streaming chat, 1 connection" + (", on CPU 0" if pinned else "")
+        p(f"{title:<44}" + "".join(f"{t:>12}" for t in targets)
           + "".join(f"{t + '-direct':>19}" for t in PROXIES if t in a))
         for k, label in (("p50_us", "  latency p50 (us)"), ("p99_us", "  latency p99 (us)")):
             p(f"{label:<44}" + "".join(f"{fmt(m[t][k]):>12}" for t in targets)
               + "".join(f"{fmt(a[t].get(k)):>19}" for t in PROXIES if t in a))
         p(f"{'  requests/s':<44}" + "".join(f"{fmt(m[t]['rps']):>12}" for t in targets))
+        p(f"{'  other load on the machine (%)':<44}" + "".join(f"{fmt(m[t]['other_load_pct']):>12}" for t in targets))
+        note_dropped(m, targets)
 
     if "streams" in sc:
         m = sc["streams"]["median"]
@@ -215,9 +245,20 @@ def table(res):
         p(f"{'  RSS peak sampled (MB; direct = upstreams)':<44}"
           + "".join(f"{fmt(m[t]['rss_peak_mb'], 1):>12}" for t in targets))
         p(f"{'  CPU per chunk (us)':<44}" + "".join(f"{fmt(m[t]['cpu_us_per_event'], 2):>12}" for t in targets))
+        p(f"{'  load generator CPU (s)':<44}" + "".join(f"{fmt(m[t]['load_generator_cpu_s'], 1):>12}" for t in targets))
+        p(f"{'  other load on the machine (%)':<44}" + "".join(f"{fmt(m[t]['other_load_pct']):>12}" for t in targets))
+        note_dropped(m, targets)
         bad = {t: (m[t]["failed"], m[t]["unfinished"]) for t in targets if m[t]["failed"] or m[t]["unfinished"]}
         if bad:
             p(f"  WARNING: failed/unfinished streams (median per run): {bad}")
+
+    others = [r.get("machine", {}).get("other_pct") for v in sc.values() for r in v["rounds"]]
+    others = [o for o in others if o is not None]
+    if others and max(others) >= 10:
+        p("")
+        p(f"WARNING: something else used up to {max(others):.0f}% of the machine during some runs "
+          f"(rows 'other load'); runs over {OTHER_LOAD_LIMIT}% are left out of the medians where an "
+          "undisturbed run of the same target exists.")
 
     if res.get("switchyard_peak_rss_mb") is not None:
         p("")
@@ -228,7 +269,8 @@ def table(res):
     for c in res["checks"]:
         verdict = "n/a " if c["pass"] is None else ("PASS" if c["pass"] else "MISS")
         v = "-" if c["value"] is None else (f"{c['value']:.3f}" if c["unit"] == "x" else f"{c['value']:.1f}")
-        p(f"  {verdict}  {c['target']:<50} {v} {c['unit'] if c['value'] is not None else ''}")
+        note = f"  ({c['note']})" if c.get("note") else ""
+        p(f"  {verdict}  {c['target']:<50} {v} {c['unit'] if c['value'] is not None else ''}{note}")
     return "\n".join(out)
 
 

@@ -6,12 +6,14 @@
 #   bench/run.sh [--quick] [--out FILE.json] [--build-dir DIR] [--targets direct,nginx,switchyard]
 #                [--scenarios chat,latency,stream,streams] [--rounds N] [--duration S]
 #                [--streams N] [--streams-duration S] [--upstream-threads N] [--workers N] [--keep-tmp]
-#                [--wait-idle S]
+#                [--wait-idle S] [--no-pin-latency]
 #
 # Every flag has an environment equivalent (BENCH_QUICK=1, BENCH_OUT, BENCH_BUILD_DIR, BENCH_TARGETS,
 # BENCH_SCENARIOS, BENCH_ROUNDS, BENCH_DURATION, BENCH_STREAMS, BENCH_STREAMS_DURATION,
 # BENCH_UPSTREAM_THREADS, BENCH_WORKERS, BENCH_KEEP_TMP=1, BENCH_WAIT_IDLE); flags win.
 # --wait-idle S waits up to S seconds for other load on the machine to stop before each round.
+# The 1-connection latency runs put the load generator, the upstream and the target on one CPU (see
+# docs/benchmarks.md: in this VM a wake-up across cores costs ~80 us); --no-pin-latency turns that off.
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -30,6 +32,7 @@ upstream_threads=${BENCH_UPSTREAM_THREADS:-}
 workers=${BENCH_WORKERS:-}
 keep_tmp=${BENCH_KEEP_TMP:-0}
 wait_idle=${BENCH_WAIT_IDLE:-0}
+pin_latency=${BENCH_PIN_LATENCY:-1}
 
 die() { echo "bench: error: $*" >&2; exit 1; }
 need_value() { [ $# -ge 2 ] && [ -n "$2" ] || die "$1 needs a value"; }
@@ -48,6 +51,7 @@ while [ $# -gt 0 ]; do
     --workers) need_value "$@"; workers=$2; shift ;;
     --keep-tmp) keep_tmp=1 ;;
     --wait-idle) need_value "$@"; wait_idle=$2; shift ;;
+    --no-pin-latency) pin_latency=0 ;;
     -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) die "unknown option $1 (see --help)" ;;
   esac
@@ -58,7 +62,7 @@ cores=$(nproc)
 if [ "$quick" = 1 ]; then
   : "${rounds:=1}" "${duration:=3}" "${streams:=200}" "${streams_duration:=5}"
 else
-  : "${rounds:=2}" "${duration:=10}" "${streams:=2000}" "${streams_duration:=30}"
+  : "${rounds:=3}" "${duration:=10}" "${streams:=2000}" "${streams_duration:=30}"
 fi
 : "${upstream_threads:=$(( (cores + 1) / 2 ))}"  # the fake upstream should not be the bottleneck
 : "${workers:=$cores}"                            # nginx worker_processes and switchyard workers
@@ -378,6 +382,33 @@ record() {  # scenario round target cpu_ticks extra_json result_json
     "$1" "$2" "$3" "$(awk -v t="$4" -v h="$clk_tck" 'BEGIN {printf "%.3f", t / h}')" "$5" "$6" >>"$runs"
 }
 
+# Machine-wide CPU accounting around each run, to tell how much of the machine something else used:
+# prints "busy total steal ours" in clock ticks, where ours is every process this script started
+# (including the finished load generators, via the shell's children times).
+ours_pids() { echo "$fast_pid $slow_pid ${sy_pid:-}"; nginx_pids; }
+sys_snapshot() {
+  local a self i total=0
+  a=($(head -n1 /proc/stat))
+  for i in 1 2 3 4 5 6 7 8; do total=$((total + a[i])); done
+  self=$(cat "/proc/$$/stat"); self=${self##*) }
+  set -- $self
+  echo "$((a[1] + a[2] + a[3] + a[6] + a[7])) $total ${a[8]} $(( $(cpu_ticks $(ours_pids)) + ${14} + ${15} ))"
+}
+# JSON fields for the share of the machine used by others / stolen by the hypervisor between two snapshots.
+sys_delta_json() {
+  local b0 t0 s0 o0 b1 t1 s1 o1
+  read -r b0 t0 s0 o0 <<<"$1"
+  read -r b1 t1 s1 o1 <<<"$2"
+  awk -v db=$((b1 - b0)) -v dt=$((t1 - t0)) -v ds=$((s1 - s0)) -v dour=$((o1 - o0)) 'BEGIN {
+    if (dt <= 0) dt = 1; other = 100 * (db - dour) / dt; if (other < 0) other = 0;
+    printf "\"machine\":{\"busy_pct\":%.1f,\"other_pct\":%.1f,\"steal_pct\":%.1f},", 100 * db / dt, other, 100 * ds / dt }'
+}
+other_note() {  # machine json fragment -> " (other load N%)" when noticeable
+  local o
+  o=$(sed -n 's/.*"other_pct":\([0-9.]*\).*/\1/p' <<<"$1")
+  awk -v o="${o:-0}" 'BEGIN { if (o >= 5) printf "  (other load %.0f%%)", o }'
+}
+
 ensure_alive() {  # target
   local p
   for p in $(proxy_pids "$1"); do
@@ -386,25 +417,42 @@ ensure_alive() {  # target
   [ -n "$(proxy_pids "$1")" ] || die "$1 is not running; logs in $tmp"
 }
 
+# Moves every thread of the given processes onto one CPU list ("0", or "0-N" to undo).
+set_affinity() {
+  local cpus=$1 p; shift
+  for p in "$@"; do taskset -a -p -c "$cpus" "$p" >/dev/null 2>&1 || true; done
+}
+all_cpus="0-$((cores - 1))"
+
 run_wrk() {  # scenario round target connections body headers...
   local scenario=$1 round=$2 target=$3 conns=$4 body=$5; shift 5
+  local pin=()
+  if [ "$scenario" = latency ] && [ "$pin_latency" = 1 ] && command -v taskset >/dev/null; then
+    pin=(taskset -c 0)
+    set_affinity 0 $fast_pid $(proxy_pids "$target")
+  fi
   local hdr=() h
   for h in "$@"; do hdr+=(-H "$h"); done
   local ps c0 c1 log="$tmp/wrk.$scenario.$round.$target.txt"
   ps=$(proxy_pids "$target")
+  local snap0 snap1 mach
+  snap0=$(sys_snapshot)
   c0=$(cpu_ticks $ps)
-  BENCH_BODY=$body wrk -t1 -c"$conns" -d"${duration}s" --timeout 10s --latency -s bench/chat.lua \
+  BENCH_BODY=$body "${pin[@]}" wrk -t1 -c"$conns" -d"${duration}s" --timeout 10s --latency -s bench/chat.lua \
     "${hdr[@]}" "$(url_for "$target" fast)" >"$log" 2>&1 || { ensure_alive "$target"; die "wrk failed, see $log"; }
   c1=$(cpu_ticks $ps)
+  snap1=$(sys_snapshot)
+  mach=$(sys_delta_json "$snap0" "$snap1")
+  [ ${#pin[@]} -eq 0 ] || set_affinity "$all_cpus" $fast_pid $(proxy_pids "$target")
   ensure_alive "$target"
   local js
   js=$(sed -n 's/^WRK_JSON //p' "$log")
   [ -n "$js" ] || die "wrk printed no summary, see $log"
-  record "$scenario" "$round" "$target" $((c1 - c0)) "" "$js"
-  python3 - "$js" "$scenario" "$round" "$target" <<'PY'
+  record "$scenario" "$round" "$target" $((c1 - c0)) "$mach\"pinned\":$([ ${#pin[@]} -gt 0 ] && echo true || echo false)," "$js"
+  python3 - "$js" "$scenario" "$round" "$target" "$(other_note "$mach")" <<'PY'
 import json, sys
 r = json.loads(sys.argv[1]); l = r["latency_us"]; e = sum(r["errors"].values())
-print(f"  {sys.argv[2]:<8} round {sys.argv[3]} {sys.argv[4]:<10} {r['rps']:>10.0f} req/s  p50 {l['p50']:>6} us  p99 {l['p99']:>6} us" + (f"  ERRORS {e}" if e else ""))
+print(f"  {sys.argv[2]:<8} round {sys.argv[3]} {sys.argv[4]:<10} {r['rps']:>10.0f} req/s  p50 {l['p50']:>6} us  p99 {l['p99']:>6} us" + (f"  ERRORS {e}" if e else "") + sys.argv[5])
 PY
 }
 
@@ -414,6 +462,8 @@ run_streams() {  # round target
   ps=$(proxy_pids "$target")
   local rss_before
   rss_before=$(rss_kb $ps)
+  local snap0 snap1 mach
+  snap0=$(sys_snapshot)
   c0=$(cpu_ticks $ps)
   # Sample the proxy's RSS twice a second while the streams run.
   ( while :; do echo "$(rss_kb $(proxy_pids "$target"))"; sleep 0.5; done ) >"$tmp/rss.$round.$target.txt" &
@@ -425,6 +475,8 @@ run_streams() {  # round target
   kill "$sampler_pid" 2>/dev/null || true
   wait "$sampler_pid" 2>/dev/null || true
   c1=$(cpu_ticks $ps)
+  snap1=$(sys_snapshot)
+  mach=$(sys_delta_json "$snap0" "$snap1")
   ensure_alive "$target"
   [ -s "$log" ] || { cat "$tmp/streams.$round.$target.err" >&2; die "stream-load printed nothing for $target"; }
   local rss_peak hwm samples
@@ -432,14 +484,14 @@ run_streams() {  # round target
   samples=$(paste -sd, "$tmp/rss.$round.$target.txt")
   hwm=$(hwm_kb $ps)
   record streams "$round" "$target" $((c1 - c0)) \
-    "\"rss_before_kb\":$rss_before,\"rss_peak_kb\":${rss_peak:-0},\"vm_hwm_kb\":$hwm,\"rss_samples_kb\":[${samples}]," \
+    "$mach\"rss_before_kb\":$rss_before,\"rss_peak_kb\":${rss_peak:-0},\"vm_hwm_kb\":$hwm,\"rss_samples_kb\":[${samples}]," \
     "$(cat "$log")"
-  python3 - "$log" "$round" "$target" "${rss_peak:-0}" <<'PY'
+  python3 - "$log" "$round" "$target" "${rss_peak:-0}" "$(other_note "$mach")" <<'PY'
 import json, sys
 r = json.load(open(sys.argv[1])); t = r["ttft_us"]; g = r["gap_us"]
 print(f"  streams  round {sys.argv[2]} {sys.argv[3]:<10} done {r['completed']:>7} failed {r['failed']:>4}  "
       f"ttft p50 {t.get('p50','-'):>6} p99 {t.get('p99','-'):>6} us  gap p50 {g.get('p50','-'):>6} p99 {g.get('p99','-'):>6} us  "
-      f"rss {int(sys.argv[4]) / 1024:.1f} MB")
+      f"rss {int(sys.argv[4]) / 1024:.1f} MB" + sys.argv[5])
 PY
 }
 

@@ -243,7 +243,8 @@ asio::awaitable<void> slot(Run& run, Clock::duration start_delay) {
       co_await timer.async_wait(kToken);
       continue;
     }
-    sock.set_option(tcp::no_delay(true));
+    boost::system::error_code ignored;
+    sock.set_option(tcp::no_delay(true), ignored);
     ++st.connections;
     ++st.open_now;
     st.open_peak = std::max(st.open_peak, st.open_now);
@@ -255,7 +256,6 @@ asio::awaitable<void> slot(Run& run, Clock::duration start_delay) {
       --st.unfinished;
     }
     --st.open_now;
-    boost::system::error_code ignored;
     sock.shutdown(tcp::socket::shutdown_both, ignored);
     sock.close(ignored);
     if (!reusable && Clock::now() < run.stop_starting) {
