@@ -34,14 +34,15 @@ void start_http_session(Worker& worker, tcp::socket socket) {
       asio::detached);
 }
 
-HttpSession::HttpSession(Worker& worker, tcp::socket socket) : worker_(worker), stream_(std::move(socket)) {
+HttpSession::HttpSession(Worker& worker, tcp::socket socket)
+    : worker_(worker), socket_(std::move(socket)), deadline_(socket_.get_executor(), socket_) {
   worker_.session_opened();
   error_code ignored;
-  stream_.socket().set_option(tcp::no_delay(true), ignored);
+  socket_.set_option(tcp::no_delay(true), ignored);
 }
 
 HttpSession::~HttpSession() {
-  worker_.mark_busy(&stream_.socket());
+  worker_.mark_busy(&socket_);
   worker_.session_closed();
 }
 
@@ -53,10 +54,11 @@ Task<> HttpSession::run() {
     http::request_parser<http::string_body> parser;
     parser.header_limit(64 * 1024);
     parser.body_limit(server.max_body_bytes);
-    stream_.expires_after(first_request ? server.header_timeout : server.idle_timeout);
-    worker_.mark_idle(&stream_.socket());
-    auto [header_ec, header_bytes] = co_await http::async_read_header(stream_, buffer_, parser, use_nothrow);
-    worker_.mark_busy(&stream_.socket());
+    deadline_.expires_after(first_request ? server.header_timeout : server.idle_timeout);
+    worker_.mark_idle(&socket_);
+    auto [read_ec, header_bytes] = co_await http::async_read_header(socket_, buffer_, parser, use_nothrow);
+    const auto header_ec = timeout_aware(read_ec, deadline_);
+    worker_.mark_busy(&socket_);
     first_request = false;
 
     RequestContext context;
@@ -92,11 +94,12 @@ Task<> HttpSession::run() {
     if (!parser.is_done()) {
       if (header[http::field::expect] == "100-continue") {
         static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
-        auto [ec, n] = co_await asio::async_write(stream_, asio::buffer(kContinue), use_nothrow);
+        auto [ec, n] = co_await asio::async_write(socket_, asio::buffer(kContinue), use_nothrow);
         if (ec) break;
       }
-      stream_.expires_after(server.body_timeout);
-      auto [body_ec, body_bytes] = co_await http::async_read(stream_, buffer_, parser, use_nothrow);
+      deadline_.expires_after(server.body_timeout);
+      auto [read_body_ec, body_bytes] = co_await http::async_read(socket_, buffer_, parser, use_nothrow);
+      const auto body_ec = timeout_aware(read_body_ec, deadline_);
       if (body_ec) {
         context.keep_alive = false;
         if (body_ec == http::error::body_limit) {
@@ -112,7 +115,7 @@ Task<> HttpSession::run() {
         break;
       }
     }
-    stream_.expires_never();
+    deadline_.expires_never();
 
     Request request = parser.release();
     context.keep_alive = request.keep_alive() && !worker_.state().draining();
@@ -120,8 +123,8 @@ Task<> HttpSession::run() {
     if (!context.keep_alive || worker_.state().draining()) break;
   }
   error_code ignored;
-  stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
-  stream_.close();
+  socket_.shutdown(tcp::socket::shutdown_send, ignored);
+  socket_.close(ignored);
 }
 
 Task<> HttpSession::dispatch(Request& request, RequestContext& context) {
@@ -165,6 +168,15 @@ Task<> HttpSession::dispatch(Request& request, RequestContext& context) {
   co_await respond_error(context, error);
 }
 
+template <typename Buffers>
+Task<bool> HttpSession::write_with_timeout(const Buffers& buffers) {
+  // A client that stops reading must not hold its upstream connection (or this worker) forever.
+  deadline_.expires_after(worker_.state().config().server.idle_timeout);
+  auto [ec, n] = co_await asio::async_write(socket_, buffers, use_nothrow);
+  deadline_.expires_never();
+  co_return !ec;
+}
+
 Task<bool> HttpSession::respond(const RequestContext& context, int status, std::string_view content_type,
                                 std::string_view body, std::string_view extra_headers) {
   ResponseHead head(head_, status);
@@ -175,9 +187,7 @@ Task<bool> HttpSession::respond(const RequestContext& context, int status, std::
   head_.append(extra_headers);
   head.finish(context.keep_alive);
   const std::array<asio::const_buffer, 2> buffers{asio::buffer(head_), asio::buffer(body)};
-  stream_.expires_after(worker_.state().config().server.idle_timeout);
-  auto [ec, n] = co_await asio::async_write(stream_, buffers, use_nothrow);
-  co_return !ec;
+  co_return co_await write_with_timeout(buffers);
 }
 
 Task<bool> HttpSession::respond_error(const RequestContext& context, const ApiError& error) {
@@ -208,10 +218,7 @@ Task<bool> HttpSession::write_chunk(std::string_view data) {
       asio::buffer("\r\n", 2),
   };
   chunked_head_pending_ = false;
-  // A client that stops reading must not hold its upstream connection forever.
-  stream_.expires_after(worker_.state().config().server.idle_timeout);
-  auto [ec, n] = co_await asio::async_write(stream_, buffers, use_nothrow);
-  co_return !ec;
+  co_return co_await write_with_timeout(buffers);
 }
 
 Task<bool> HttpSession::end_chunked() {
@@ -221,13 +228,11 @@ Task<bool> HttpSession::end_chunked() {
       asio::buffer(kLastChunk),
   };
   chunked_head_pending_ = false;
-  stream_.expires_after(worker_.state().config().server.idle_timeout);
-  auto [ec, n] = co_await asio::async_write(stream_, buffers, use_nothrow);
-  co_return !ec;
+  co_return co_await write_with_timeout(buffers);
 }
 
 Task<> HttpSession::wait_for_client_close() {
-  auto& socket = stream_.socket();
+  auto& socket = socket_;
   for (;;) {
     auto [ec] = co_await socket.async_wait(tcp::socket::wait_read, use_nothrow);
     if (ec) co_return;  // cancelled: the exchange finished first
@@ -249,14 +254,14 @@ Task<> HttpSession::wait_for_client_close() {
 Task<> HttpSession::lingering_close() {
   // Reading what the client still sends for a while lets it see our answer instead of a reset.
   error_code ignored;
-  stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
-  stream_.expires_after(std::chrono::seconds(2));
+  socket_.shutdown(tcp::socket::shutdown_send, ignored);
+  deadline_.expires_after(std::chrono::seconds(2));
   std::array<char, 16384> sink;
   for (int reads = 0; reads < 1024; ++reads) {
-    auto [ec, n] = co_await stream_.async_read_some(asio::buffer(sink), use_nothrow);
+    auto [ec, n] = co_await socket_.async_read_some(asio::buffer(sink), use_nothrow);
     if (ec) break;
   }
-  stream_.close();
+  socket_.close(ignored);
 }
 
 }  // namespace switchyard

@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "core/asio.hpp"
+#include "core/deadline.hpp"
 #include "core/error.hpp"
 
 namespace switchyard {
@@ -52,9 +53,12 @@ class HttpSession {
  private:
   Task<> dispatch(Request& request, RequestContext& context);
   Task<> lingering_close();
+  template <typename Buffers>
+  Task<bool> write_with_timeout(const Buffers& buffers);
 
   Worker& worker_;
-  beast::tcp_stream stream_;
+  tcp::socket socket_;
+  Deadline deadline_;  // the timeout of the read or write in progress on socket_
   beast::flat_buffer buffer_;
   std::string head_;  // reused for every response head
   bool chunked_head_pending_ = false;

@@ -12,7 +12,7 @@ namespace switchyard {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-using ResponseParser = http::response_parser<http::buffer_body>;
+using ResponseParser = http::response_parser<http::empty_body>;
 
 std::string_view endpoint_path(OpenAiEndpoint endpoint) {
   switch (endpoint) {
@@ -119,8 +119,7 @@ Task<bool> send_and_read_head(Exchange& x, std::optional<ResponseParser>& parser
     if (!ec) {
       parser.emplace();
       parser->body_limit(boost::none);  // streams are unbounded; whole bodies are capped while reading
-      auto [read_ec, read] = co_await x.connection->read_header(*parser, x.upstream().timeouts.first_byte);
-      ec = read_ec;
+      ec = co_await x.connection->read_header(*parser, x.upstream().timeouts.first_byte);
     }
     if (!ec) co_return true;
     if (ec == asio::error::operation_aborted) {
@@ -136,10 +135,10 @@ Task<bool> send_and_read_head(Exchange& x, std::optional<ResponseParser>& parser
   co_return false;
 }
 
-void finish_connection(Exchange& x, const ResponseParser& parser) {
+void finish_connection(Exchange& x, const ResponseParser& parser, const BodyDecoder& body) {
   x.session.set_active_upstream(nullptr);
   if (!x.connection) return;
-  if (parser.is_done() && parser.keep_alive()) {
+  if (body.reusable() && parser.keep_alive()) {
     x.worker.pool().give_back(x.upstream(), std::move(x.connection));
   } else {
     x.connection->close();
@@ -148,15 +147,11 @@ void finish_connection(Exchange& x, const ResponseParser& parser) {
 }
 
 // Reads a whole (non-streamed) body into `out`, within the response size limit.
-Task<error_code> read_whole_body(Exchange& x, ResponseParser& parser, std::string& out) {
-  char buffer[16384];
-  while (!parser.is_done()) {
-    parser.get().body().data = buffer;
-    parser.get().body().size = sizeof buffer;
-    auto [ec, n] = co_await x.connection->read_some(parser, x.upstream().timeouts.chunk_gap);
-    out.append(buffer, sizeof buffer - parser.get().body().size);
-    if (ec == http::error::need_buffer) ec = {};
+Task<error_code> read_whole_body(Exchange& x, BodyDecoder& decoder, std::string& out) {
+  while (!decoder.done()) {
+    auto [ec, piece] = co_await x.connection->read_body(decoder, x.upstream().timeouts.chunk_gap);
     if (ec) co_return ec;
+    out.append(piece);
     if (out.size() > x.upstream().max_response_bytes) co_return http::error::body_limit;
   }
   co_return error_code{};
@@ -173,10 +168,11 @@ std::string passthrough_headers(const ResponseParser& parser) {
 
 // Relays a complete answer; a 2xx JSON body gets the alias back as its model.
 Task<> relay_whole(Exchange& x, ResponseParser& parser) {
+  auto decoder = BodyDecoder::for_head(parser);
   std::string body;
   if (const auto length = parser.content_length(); length && *length <= x.upstream().max_response_bytes)
     body.reserve(static_cast<std::size_t>(*length));
-  const auto ec = co_await read_whole_body(x, parser, body);
+  const auto ec = co_await read_whole_body(x, decoder, body);
   if (ec) {
     if (ec == asio::error::operation_aborted) x.client_gone = true;
     const auto kind = ec == http::error::body_limit ? ErrorKind::upstream_bad_response : classify_transport_error(ec);
@@ -206,7 +202,7 @@ Task<> relay_whole(Exchange& x, ResponseParser& parser) {
     }
   }
   x.status = status;
-  finish_connection(x, parser);
+  finish_connection(x, parser, decoder);
   const auto extra_headers = passthrough_headers(parser);
   const bool sent = co_await x.session.respond(x.context, status, content_type, relayed, extra_headers);
   if (!sent) x.client_gone = true;
@@ -255,18 +251,14 @@ void relay_event(Exchange& x, const SseEvent& event, std::string& out) {
 Task<> relay_stream(Exchange& x, ResponseParser& parser) {
   const int status = static_cast<int>(parser.get().result_int());
   x.session.begin_chunked(x.context, status, "text/event-stream");
+  auto decoder = BodyDecoder::for_head(parser);
   SseParser sse;
   std::string out;
-  char buffer[16384];
   error_code failure;
-  while (!parser.is_done()) {
-    parser.get().body().data = buffer;
-    parser.get().body().size = sizeof buffer;
-    auto [ec, n] = co_await x.connection->read_some(parser, x.upstream().timeouts.chunk_gap);
-    if (ec == http::error::need_buffer) ec = {};
-    const std::size_t got = sizeof buffer - parser.get().body().size;
+  while (!decoder.done()) {
+    auto [ec, piece] = co_await x.connection->read_body(decoder, x.upstream().timeouts.chunk_gap);
     out.clear();
-    if (got > 0) sse.feed(std::string_view(buffer, got), [&](const SseEvent& event) { relay_event(x, event, out); });
+    sse.feed(piece, [&](const SseEvent& event) { relay_event(x, event, out); });
     if (!out.empty()) {
       const bool sent = co_await x.session.write_chunk(out);
       if (!sent) {
@@ -317,7 +309,7 @@ Task<> relay_stream(Exchange& x, ResponseParser& parser) {
   }
   x.deployment.upstream->record_success();
   x.status = status;
-  finish_connection(x, parser);
+  finish_connection(x, parser, decoder);
   const bool sent = co_await x.session.end_chunked();
   if (!sent) x.client_gone = true;
 }
