@@ -207,25 +207,18 @@ void HttpSession::begin_chunked(const RequestContext& context, int status, std::
   chunked_head_pending_ = true;
 }
 
-Task<bool> HttpSession::write_chunk(std::string_view data) {
-  if (data.empty()) co_return true;  // an empty chunk would end the body
+Task<bool> HttpSession::write_chunk(std::string_view data, bool last) {
+  static constexpr std::string_view kCrLf = "\r\n";
+  static constexpr std::string_view kLastChunk = "0\r\n\r\n";
+  if (data.empty() && !last) co_return true;  // an empty chunk would end the body
   char size_line[20];
-  const auto size_length = chunk_size_line(size_line, data.size());
-  const std::array<asio::const_buffer, 4> buffers{
+  const auto size_length = data.empty() ? 0 : chunk_size_line(size_line, data.size());
+  const std::array<asio::const_buffer, 5> buffers{
       chunked_head_pending_ ? asio::buffer(head_) : asio::const_buffer(),
       asio::buffer(size_line, size_length),
       asio::buffer(data),
-      asio::buffer("\r\n", 2),
-  };
-  chunked_head_pending_ = false;
-  co_return co_await write_with_timeout(buffers);
-}
-
-Task<bool> HttpSession::end_chunked() {
-  static constexpr std::string_view kLastChunk = "0\r\n\r\n";
-  const std::array<asio::const_buffer, 2> buffers{
-      chunked_head_pending_ ? asio::buffer(head_) : asio::const_buffer(),
-      asio::buffer(kLastChunk),
+      data.empty() ? asio::const_buffer() : asio::buffer(kCrLf),
+      last ? asio::buffer(kLastChunk) : asio::const_buffer(),
   };
   chunked_head_pending_ = false;
   co_return co_await write_with_timeout(buffers);

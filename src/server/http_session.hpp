@@ -42,8 +42,9 @@ class HttpSession {
 
   // Chunked responses (streams). The head is sent together with the first chunk.
   void begin_chunked(const RequestContext& context, int status, std::string_view content_type);
-  Task<bool> write_chunk(std::string_view data);
-  Task<bool> end_chunked();
+  // With `last`, the end of the body goes out in the same write.
+  Task<bool> write_chunk(std::string_view data, bool last = false);
+  Task<bool> end_chunked() { return write_chunk({}, true); }
 
   // Completes when the client closes its side of the connection (or resets it). While it waits, the
   // upstream connection in `upstream` (if set) is what a disconnect must abort.

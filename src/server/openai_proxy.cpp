@@ -259,6 +259,16 @@ Task<> relay_stream(Exchange& x, ResponseParser& parser) {
     auto [ec, piece] = co_await x.connection->read_body(decoder, x.upstream().timeouts.chunk_gap);
     out.clear();
     sse.feed(piece, [&](const SseEvent& event) { relay_event(x, event, out); });
+    if (!ec && decoder.done()) {
+      // All in: the upstream connection goes back to the pool, and the end of the body leaves with
+      // the last events in one write.
+      x.deployment.upstream->record_success();
+      x.status = status;
+      finish_connection(x, parser, decoder);
+      const bool sent = co_await x.session.write_chunk(out, true);
+      if (!sent) x.client_gone = true;
+      co_return;
+    }
     if (!out.empty()) {
       const bool sent = co_await x.session.write_chunk(out);
       if (!sent) {
@@ -302,11 +312,11 @@ Task<> relay_stream(Exchange& x, ResponseParser& parser) {
     x.connection->close();
     x.connection.reset();
     // The stream ends with the error event and a proper end of the chunked body: the client never hangs.
-    bool sent = co_await x.session.write_chunk(event);
-    if (sent) sent = co_await x.session.end_chunked();
+    const bool sent = co_await x.session.write_chunk(event, true);
     if (!sent) x.client_gone = true;
     co_return;
   }
+  // Only an empty body (Content-Length: 0) gets here: the loop above never ran.
   x.deployment.upstream->record_success();
   x.status = status;
   finish_connection(x, parser, decoder);
