@@ -7,6 +7,8 @@
 #include <string_view>
 #include <vector>
 
+#include "core/byte_search.hpp"
+
 namespace switchyard {
 
 struct SseEvent {
@@ -22,17 +24,15 @@ class SseParser {
   // Calls `on_event(const SseEvent&)` for each event completed by `bytes`.
   template <typename OnEvent>
   void feed(std::string_view bytes, OnEvent&& on_event) {
-    std::size_t start = 0;
-    for (std::size_t i = 0; i < bytes.size(); ++i) {
-      const char c = bytes[i];
-      if (c != '\n' && c != '\r') continue;
-      if (skip_lf_ && c == '\n' && i == start && line_.empty()) {  // second half of a CRLF split by a read
-        skip_lf_ = false;
-        start = i + 1;
-        continue;
-      }
-      skip_lf_ = false;
-      std::string_view line = bytes.substr(start, i - start);
+    const char* const begin = bytes.data();
+    const char* const end = begin + bytes.size();
+    const char* start = begin;  // of the current line
+    if (skip_lf_ && start < end && *start == '\n' && line_.empty()) ++start;  // a CRLF split by a read
+    skip_lf_ = false;
+    for (;;) {
+      const char* line_end = find_any<'\n', '\r'>(start, end);
+      if (line_end == end) break;
+      std::string_view line(start, static_cast<std::size_t>(line_end - start));
       if (!line_.empty()) {
         line_.append(line);
         line = line_;
@@ -42,16 +42,16 @@ class SseParser {
         reset_event();
       }
       line_.clear();
-      if (c == '\r') {
-        if (i + 1 < bytes.size()) {
-          if (bytes[i + 1] == '\n') ++i;
-        } else {
+      start = line_end + 1;
+      if (*line_end == '\r') {
+        if (start == end) {
           skip_lf_ = true;
+        } else if (*start == '\n') {
+          ++start;
         }
       }
-      start = i + 1;
     }
-    if (start < bytes.size()) line_.append(bytes.substr(start));
+    if (start < end) line_.append(start, static_cast<std::size_t>(end - start));
   }
 
   // True when bytes of an unfinished event are held (the stream ended mid-event).

@@ -1,5 +1,7 @@
 #include "routing/route_table.hpp"
 
+#include "protocol/openai_body.hpp"
+
 namespace switchyard {
 
 RouteTable::RouteTable(const Config& config,
@@ -7,6 +9,7 @@ RouteTable::RouteTable(const Config& config,
   for (const auto& [alias, model] : config.models) {
     Route route;
     route.alias = alias;
+    append_json_string(route.alias_json, alias);
     for (const auto& deployment : model.deployments) {
       auto& upstream = upstreams.at(deployment.upstream);
       route.deployments.push_back(Deployment{&deployment, upstream.get(), deployment.upstream});

@@ -22,6 +22,7 @@ struct Deployment {
 
 struct Route {
   std::string alias;
+  std::string alias_json;  // the alias as a JSON string literal, quotes included, for response rewrites
   std::vector<Deployment> deployments;
 };
 

@@ -5,6 +5,7 @@
 
 #include "app/worker.hpp"
 #include "protocol/sse_parser.hpp"
+#include "protocol/stream_chunk_scan.hpp"
 #include "server/upstream_request.hpp"
 #include "upstream/upstream_connection.hpp"
 
@@ -225,13 +226,10 @@ void append_data_event(std::string& out, std::string_view event_name, std::strin
 void relay_event(Exchange& x, const SseEvent& event, std::string& out) {
   for (const auto& comment : event.comments) out.append(":").append(comment).append("\n\n");
   if (!event.has_data) return;
-  if (event.data == "[DONE]") {
-    append_data_event(out, event.event, event.data);
-    return;
-  }
-  const auto scan = scan_json(event.data);
-  if (!scan.valid || !scan.is_object) {
-    append_data_event(out, event.event, event.data);
+  const std::string_view data = event.data;
+  const auto scan = data == "[DONE]" ? JsonScan{} : scan_stream_chunk(data);
+  if (!scan.valid) {
+    append_data_event(out, event.event, data);
     return;
   }
   note_usage(x, scan);
@@ -242,8 +240,18 @@ void relay_event(Exchange& x, const SseEvent& event, std::string& out) {
     x.worker.metrics().time_to_first_token(
         x.route.alias, std::chrono::duration<double>(Clock::now() - x.context.received).count());
   }
+  if (scan.model_span && data.find('\n') == std::string_view::npos) {
+    // The common case, one data line with a plain model string: the alias goes straight in.
+    if (!event.event.empty()) out.append("event: ").append(event.event).append("\n");
+    out.append("data: ")
+        .append(data.substr(0, scan.model_span->begin))
+        .append(x.route.alias_json)
+        .append(data.substr(scan.model_span->end))
+        .append("\n\n");
+    return;
+  }
   std::string rewritten;
-  rewrite_model_field(event.data, scan, x.route.alias, rewritten);
+  rewrite_model_field(data, scan, x.route.alias, rewritten);
   append_data_event(out, event.event, rewritten);
 }
 
@@ -254,6 +262,7 @@ Task<> relay_stream(Exchange& x, ResponseParser& parser) {
   auto decoder = BodyDecoder::for_head(parser);
   SseParser sse;
   std::string out;
+  out.reserve(16384);  // what one read can carry, give or take the framing
   error_code failure;
   while (!decoder.done()) {
     auto [ec, piece] = co_await x.connection->read_body(decoder, x.upstream().timeouts.chunk_gap);
