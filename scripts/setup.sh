@@ -9,7 +9,7 @@ if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 packages=(
   g++ cmake ninja-build ccache pkg-config git curl ca-certificates openssl procps
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev libboost-system1.81-dev
-  libssl-dev libyaml-cpp-dev libspdlog-dev libcli11-dev prometheus-cpp-dev
+  libssl-dev libyaml-cpp-dev libspdlog-dev libcli11-dev prometheus-cpp-dev libjemalloc-dev
   libgtest-dev libgmock-dev
   nginx-light wrk python3
 )

@@ -5,7 +5,7 @@
 
 #include "app/worker.hpp"
 #include "protocol/sse_parser.hpp"
-#include "protocol/stream_chunk_scan.hpp"
+#include "protocol/upstream_json_scan.hpp"
 #include "server/upstream_request.hpp"
 #include "upstream/upstream_connection.hpp"
 
@@ -185,7 +185,7 @@ Task<> relay_whole(Exchange& x, ResponseParser& parser) {
   if (content_type.empty()) content_type = "application/json";
   std::string relayed;
   if (status >= 200 && status < 300) {
-    const auto scan = scan_json(body);
+    const auto scan = scan_upstream_json(body);
     if (scan.valid && scan.is_object) {
       note_usage(x, scan);
       rewrite_model_field(body, scan, x.route.alias, relayed);
@@ -227,7 +227,7 @@ void relay_event(Exchange& x, const SseEvent& event, std::string& out) {
   for (const auto& comment : event.comments) out.append(":").append(comment).append("\n\n");
   if (!event.has_data) return;
   const std::string_view data = event.data;
-  const auto scan = data == "[DONE]" ? JsonScan{} : scan_stream_chunk(data);
+  const auto scan = data == "[DONE]" ? JsonScan{} : scan_upstream_json(data);
   if (!scan.valid) {
     append_data_event(out, event.event, data);
     return;

@@ -1,4 +1,4 @@
-#include "protocol/stream_chunk_scan.hpp"
+#include "protocol/upstream_json_scan.hpp"
 
 #include <bit>
 #include <charconv>
@@ -207,7 +207,7 @@ bool scan_usage(Walker& walker, JsonScan& out) {
 
 }  // namespace
 
-JsonScan scan_stream_chunk(std::string_view text) {
+JsonScan scan_upstream_json(std::string_view text) {
   JsonScan out;
   Walker walker(text);
   walker.skip_space();

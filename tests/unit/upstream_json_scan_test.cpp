@@ -1,4 +1,4 @@
-#include "protocol/stream_chunk_scan.hpp"
+#include "protocol/upstream_json_scan.hpp"
 
 #include <gtest/gtest.h>
 
@@ -24,7 +24,7 @@ const std::vector<std::string> kChunks = {
 
 void expect_same_fields(const std::string& text) {
   const auto full = scan_json(text);
-  const auto light = scan_stream_chunk(text);
+  const auto light = scan_upstream_json(text);
   ASSERT_TRUE(full.valid) << text;
   EXPECT_TRUE(light.valid) << text;
   EXPECT_EQ(light.is_object, full.is_object) << text;
@@ -41,7 +41,7 @@ void expect_same_fields(const std::string& text) {
   EXPECT_EQ(light.completion_tokens, full.completion_tokens) << text;
 }
 
-TEST(StreamChunkScan, AgreesWithTheFullParserOnRealChunks) {
+TEST(UpstreamJsonScan, AgreesWithTheFullParserOnRealChunks) {
   for (const auto& chunk : kChunks) expect_same_fields(chunk);
 }
 
@@ -63,7 +63,7 @@ std::string awkward_value(unsigned seed, int depth) {
   return value + (object ? "}" : "]");
 }
 
-TEST(StreamChunkScan, SkipsNestedValuesWithBracketsInStrings) {
+TEST(UpstreamJsonScan, SkipsNestedValuesWithBracketsInStrings) {
   for (unsigned seed = 1; seed <= 300; ++seed) {
     const std::string padding(seed % 17, ' ');
     const std::string text = "{" + padding + R"("x":)" + awkward_value(seed, 1 + seed % 4) + R"(,"model":"m","usage":)" +
@@ -72,42 +72,42 @@ TEST(StreamChunkScan, SkipsNestedValuesWithBracketsInStrings) {
   }
 }
 
-TEST(StreamChunkScan, ReadsUsageTokens) {
-  const auto scan = scan_stream_chunk(kChunks[2]);
+TEST(UpstreamJsonScan, ReadsUsageTokens) {
+  const auto scan = scan_upstream_json(kChunks[2]);
   EXPECT_EQ(scan.prompt_tokens, 12);
   EXPECT_EQ(scan.completion_tokens, 34);
   EXPECT_EQ(scan.choices_count, 0);
   EXPECT_EQ(scan.usage_type, JsonType::object);
 }
 
-TEST(StreamChunkScan, NonIntegerTokenCountsAreIgnored) {
+TEST(UpstreamJsonScan, NonIntegerTokenCountsAreIgnored) {
   const auto scan =
-      scan_stream_chunk(R"({"model":null,"choices":[{"text":"x"}],"usage":{"prompt_tokens":1.5,"completion_tokens":7}})");
+      scan_upstream_json(R"({"model":null,"choices":[{"text":"x"}],"usage":{"prompt_tokens":1.5,"completion_tokens":7}})");
   ASSERT_TRUE(scan.valid);
   EXPECT_EQ(scan.prompt_tokens, -1);
   EXPECT_EQ(scan.completion_tokens, 7);
 }
 
-TEST(StreamChunkScan, AModelWithEscapesHasNoSpan) {
-  const auto scan = scan_stream_chunk(kChunks[5]);
+TEST(UpstreamJsonScan, AModelWithEscapesHasNoSpan) {
+  const auto scan = scan_upstream_json(kChunks[5]);
   ASSERT_TRUE(scan.valid);
   EXPECT_EQ(scan.model_type, JsonType::string);
   EXPECT_FALSE(scan.model_span.has_value());
 }
 
-TEST(StreamChunkScan, EveryTruncationIsRejectedWithoutCrashing) {
+TEST(UpstreamJsonScan, EveryTruncationIsRejectedWithoutCrashing) {
   for (const auto& chunk : kChunks) {
     const auto end = chunk.find_last_of('}');
     for (std::size_t cut = 0; cut < end; ++cut) {
-      EXPECT_FALSE(scan_stream_chunk(std::string_view(chunk).substr(0, cut)).valid) << chunk.substr(0, cut);
+      EXPECT_FALSE(scan_upstream_json(std::string_view(chunk).substr(0, cut)).valid) << chunk.substr(0, cut);
     }
   }
 }
 
-TEST(StreamChunkScan, NotAnObjectIsNotValid) {
+TEST(UpstreamJsonScan, NotAnObjectIsNotValid) {
   for (const char* text : {"", "[DONE]", "[1,2]", "\"s\"", "42", "{\"a\":1} trailing", "{\"a\" 1}", "{a:1}",
                            "{\"a\":1,}", "{\"a\":}"}) {
-    EXPECT_FALSE(scan_stream_chunk(text).valid) << text;
+    EXPECT_FALSE(scan_upstream_json(text).valid) << text;
   }
 }
 
