@@ -7,7 +7,6 @@
 #include "server/admin_routes.hpp"
 #include "server/openai_proxy.hpp"
 #include "server/response_head.hpp"
-#include "upstream/upstream_connection.hpp"
 
 namespace switchyard {
 
@@ -222,26 +221,6 @@ Task<bool> HttpSession::write_chunk(std::string_view data, bool last) {
   };
   chunked_head_pending_ = false;
   co_return co_await write_with_timeout(buffers);
-}
-
-Task<> HttpSession::wait_for_client_close() {
-  auto& socket = socket_;
-  for (;;) {
-    auto [ec] = co_await socket.async_wait(tcp::socket::wait_read, use_nothrow);
-    if (ec) co_return;  // cancelled: the exchange finished first
-    char byte;
-    const auto n = ::recv(socket.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
-    if (n > 0) {
-      // The client sent its next (pipelined) request: it is still there. Wait without polling.
-      asio::steady_timer forever(socket.get_executor(), std::chrono::steady_clock::time_point::max());
-      co_await forever.async_wait(use_nothrow);
-      co_return;
-    }
-    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) continue;
-    break;  // orderly close (0) or a reset
-  }
-  if (active_upstream_) active_upstream_->cancel();
-  co_return;
 }
 
 Task<> HttpSession::lingering_close() {

@@ -8,12 +8,12 @@
 
 #include "core/asio.hpp"
 #include "core/deadline.hpp"
+#include "server/client_watch.hpp"
 #include "core/error.hpp"
 
 namespace switchyard {
 
 class Worker;
-class UpstreamConnection;
 
 using Request = http::request<http::string_body>;
 
@@ -46,10 +46,8 @@ class HttpSession {
   Task<bool> write_chunk(std::string_view data, bool last = false);
   Task<bool> end_chunked() { return write_chunk({}, true); }
 
-  // Completes when the client closes its side of the connection (or resets it). While it waits, the
-  // upstream connection in `upstream` (if set) is what a disconnect must abort.
-  Task<> wait_for_client_close();
-  void set_active_upstream(UpstreamConnection* upstream) { active_upstream_ = upstream; }
+  // Watches for the client hanging up while a request is proxied.
+  ClientWatch& client_watch() { return client_watch_; }
 
  private:
   Task<> dispatch(Request& request, RequestContext& context);
@@ -63,7 +61,7 @@ class HttpSession {
   beast::flat_buffer buffer_;
   std::string head_;  // reused for every response head
   bool chunked_head_pending_ = false;
-  UpstreamConnection* active_upstream_ = nullptr;
+  ClientWatch client_watch_{socket_};
 };
 
 }  // namespace switchyard

@@ -1,6 +1,5 @@
 #include "server/openai_proxy.hpp"
 
-#include <boost/asio/experimental/awaitable_operators.hpp>
 #include <spdlog/spdlog.h>
 
 #include "app/worker.hpp"
@@ -86,9 +85,10 @@ void upstream_failed(Exchange& x, std::string_view kind) {
 }
 
 // Answers with an error when nothing has been sent yet.
+// A client that already left gets nothing, and its leaving is no upstream failure.
 Task<> fail_before_response(Exchange& x, ErrorKind kind, const error_code& ec) {
-  upstream_failed(x, error_kind_name(kind));
   if (x.client_gone) co_return;
+  upstream_failed(x, error_kind_name(kind));
   const ApiError error{kind, describe_failure(kind, x.upstream(), ec), {}};
   x.status = http_status(kind);
   const bool sent = co_await x.session.respond_error(x.context, error);
@@ -103,7 +103,7 @@ Task<bool> send_and_read_head(Exchange& x, std::optional<ResponseParser>& parser
     x.connection = pool.take(x.upstream());
     if (!x.connection) {
       x.connection = pool.create(x.deployment.upstream->tls_context.get());
-      x.session.set_active_upstream(x.connection.get());
+      x.session.client_watch().set_upstream(x.connection.get());
       const auto ec = co_await x.connection->connect(x.upstream());
       if (ec) {
         if (ec == asio::error::operation_aborted) x.client_gone = true;
@@ -112,7 +112,11 @@ Task<bool> send_and_read_head(Exchange& x, std::optional<ResponseParser>& parser
         co_return false;
       }
     }
-    x.session.set_active_upstream(x.connection.get());
+    x.session.client_watch().set_upstream(x.connection.get());
+    if (x.session.client_watch().client_gone()) {  // it left while nothing upstream could be cancelled
+      x.client_gone = true;
+      co_return false;
+    }
     const bool reused = x.connection->reused;
     const std::array<asio::const_buffer, 2> request{asio::buffer(x.upstream_head), asio::buffer(x.upstream_body)};
     auto [write_ec, written] = co_await x.connection->write(request, x.upstream().timeouts.first_byte);
@@ -137,7 +141,7 @@ Task<bool> send_and_read_head(Exchange& x, std::optional<ResponseParser>& parser
 }
 
 void finish_connection(Exchange& x, const ResponseParser& parser, const BodyDecoder& body) {
-  x.session.set_active_upstream(nullptr);
+  x.session.client_watch().set_upstream(nullptr);
   if (!x.connection) return;
   if (body.reusable() && parser.keep_alive()) {
     x.worker.pool().give_back(x.upstream(), std::move(x.connection));
@@ -294,7 +298,7 @@ Task<> relay_stream(Exchange& x, ResponseParser& parser) {
   if (x.client_gone || failure == asio::error::operation_aborted) {
     x.client_gone = true;
     x.status = x.status ? x.status : 499;
-    x.session.set_active_upstream(nullptr);
+    x.session.client_watch().set_upstream(nullptr);
     x.connection->close();
     x.connection.reset();
     co_return;
@@ -303,7 +307,7 @@ Task<> relay_stream(Exchange& x, ResponseParser& parser) {
     const auto kind = classify_transport_error(failure);
     if (x.status == 0) {
       // Nothing reached the client yet, so it can still get a plain error response.
-      x.session.set_active_upstream(nullptr);
+      x.session.client_watch().set_upstream(nullptr);
       x.connection->close();
       x.connection.reset();
       co_await fail_before_response(x, kind, failure);
@@ -317,7 +321,7 @@ Task<> relay_stream(Exchange& x, ResponseParser& parser) {
                          {}};
     std::string event;
     append_data_event(event, {}, openai_error_body(error));
-    x.session.set_active_upstream(nullptr);
+    x.session.client_watch().set_upstream(nullptr);
     x.connection->close();
     x.connection.reset();
     // The stream ends with the error event and a proper end of the chunked body: the client never hangs.
@@ -334,8 +338,6 @@ Task<> relay_stream(Exchange& x, ResponseParser& parser) {
 }
 
 Task<> run_exchange(Exchange& x) {
-  // Cancellation (the client left) must surface as error codes, not exceptions, so cleanup runs.
-  co_await asio::this_coro::throw_if_cancelled(false);
   std::optional<ResponseParser> parser;
   const bool have_head = co_await send_and_read_head(x, parser);
   if (!have_head) co_return;
@@ -406,15 +408,13 @@ Task<> proxy_openai(HttpSession& session, Request& request, RequestContext& cont
                               context.request_id, request.base());
 
   InFlight in_flight(x);
-  using namespace asio::experimental::awaitable_operators;
-  // Whichever ends first wins: the exchange, or the client hanging up (which aborts the upstream call).
-  const auto winner = co_await (run_exchange(x) || session.wait_for_client_close());
-  if (winner.index() == 1) {
-    x.client_gone = true;
-    context.keep_alive = false;
-  }
+  // A client that hangs up meanwhile aborts the upstream call (its pending reads and writes).
+  session.client_watch().start();
+  co_await run_exchange(x);
+  co_await session.client_watch().stop();
+  if (session.client_watch().client_gone()) x.client_gone = true;
   if (x.connection) {
-    x.session.set_active_upstream(nullptr);
+    x.session.client_watch().set_upstream(nullptr);
     x.connection->close();
   }
   if (x.client_gone) context.keep_alive = false;

@@ -1,0 +1,63 @@
+#include "server/client_watch.hpp"
+
+#include <sys/socket.h>
+
+#include "upstream/upstream_connection.hpp"
+
+namespace switchyard {
+
+struct ClientWatch::State {
+  tcp::socket* socket;               // null once the owner is gone
+  UpstreamConnection* upstream = nullptr;
+  bool waiting = false;              // a wait is pending on the socket
+  bool stopping = false;
+  bool client_gone = false;
+};
+
+ClientWatch::ClientWatch(tcp::socket& socket) : state_(std::make_shared<State>()) { state_->socket = &socket; }
+
+ClientWatch::~ClientWatch() {
+  state_->socket = nullptr;
+  state_->upstream = nullptr;
+}
+
+void ClientWatch::start() {
+  state_->client_gone = false;
+  state_->stopping = false;
+  state_->upstream = nullptr;
+  if (!state_->waiting) wait(state_);
+}
+
+void ClientWatch::wait(const std::shared_ptr<State>& state) {
+  state->waiting = true;
+  state->socket->async_wait(tcp::socket::wait_read, [state](const error_code& ec) {
+    state->waiting = false;
+    if (ec || !state->socket || state->stopping) return;
+    char byte;
+    const auto n = ::recv(state->socket->native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+    if (n > 0) return;  // the client sent its next (pipelined) request: it is still there
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
+      wait(state);
+      return;
+    }
+    // Orderly close (0) or a reset: abort whatever the exchange is waiting for upstream.
+    state->client_gone = true;
+    if (state->upstream) state->upstream->cancel();
+  });
+}
+
+Task<> ClientWatch::stop() {
+  state_->stopping = true;
+  state_->upstream = nullptr;
+  if (!state_->waiting) co_return;
+  error_code ignored;
+  state_->socket->cancel(ignored);
+  // The cancelled wait completes through the queue ahead of this post.
+  while (state_->waiting) co_await asio::post(state_->socket->get_executor(), asio::use_awaitable);
+}
+
+void ClientWatch::set_upstream(UpstreamConnection* upstream) { state_->upstream = upstream; }
+
+bool ClientWatch::client_gone() const { return state_->client_gone; }
+
+}  // namespace switchyard
