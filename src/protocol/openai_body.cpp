@@ -85,7 +85,20 @@ void append_json_string(std::string& out, std::string_view text) {
   while (!serializer.done()) out.append(serializer.read(buffer));
 }
 
-void rewrite_model_field(std::string_view body, const JsonScan& scan, std::string_view model, std::string& out) {
+namespace {
+
+void append_model(std::string& out, std::string_view model, std::string_view model_json) {
+  if (model_json.empty()) {
+    append_json_string(out, model);
+  } else {
+    out.append(model_json);
+  }
+}
+
+}  // namespace
+
+void rewrite_model_field(std::string_view body, const JsonScan& scan, std::string_view model, std::string& out,
+                         std::string_view model_json) {
   if (scan.model_type != JsonType::string) {
     out.append(body);
     return;
@@ -95,16 +108,16 @@ void rewrite_model_field(std::string_view body, const JsonScan& scan, std::strin
     return;
   }
   out.append(body.substr(0, scan.model_span->begin));
-  append_json_string(out, model);
+  append_model(out, model, model_json);
   out.append(body.substr(scan.model_span->end));
 }
 
 void rewrite_request_body(std::string_view body, const JsonScan& scan, std::string_view upstream_model,
-                          std::string& out) {
+                          std::string& out, std::string_view upstream_model_json) {
   out.clear();
   const bool force_usage = scan.stream.value_or(false) && !client_wants_stream_usage(scan);
   if (!force_usage) {
-    rewrite_model_field(body, scan, upstream_model, out);
+    rewrite_model_field(body, scan, upstream_model, out, upstream_model_json);
     return;
   }
   if (scan.stream_options_type != JsonType::absent || !scan.model_span) {
@@ -117,7 +130,7 @@ void rewrite_request_body(std::string_view body, const JsonScan& scan, std::stri
   out.append(body.substr(0, brace + 1));
   out.append(R"("stream_options":{"include_usage":true},)");
   out.append(body.substr(brace + 1, scan.model_span->begin - brace - 1));
-  append_json_string(out, upstream_model);
+  append_model(out, upstream_model, upstream_model_json);
   out.append(body.substr(scan.model_span->end));
 }
 

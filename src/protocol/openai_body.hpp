@@ -23,12 +23,15 @@ inline bool client_wants_stream_usage(const JsonScan& scan) {
 
 // The body to send upstream: `model` replaced by `upstream_model`; on streaming requests
 // stream_options.include_usage forced on so usage is always known. `out` is overwritten.
+// `upstream_model_json`, when given, is `upstream_model` already encoded as a JSON string literal
+// (routes encode their names once, not per request).
 void rewrite_request_body(std::string_view body, const JsonScan& scan, std::string_view upstream_model,
-                          std::string& out);
+                          std::string& out, std::string_view upstream_model_json = {});
 
 // Replaces a top-level "model" value with `model`, appending the result to `out`. Bodies without a
-// string model are appended unchanged.
-void rewrite_model_field(std::string_view body, const JsonScan& scan, std::string_view model, std::string& out);
+// string model are appended unchanged. `model_json` as above.
+void rewrite_model_field(std::string_view body, const JsonScan& scan, std::string_view model, std::string& out,
+                         std::string_view model_json = {});
 
 // Appends `text` as a JSON string literal (with quotes) to `out`.
 void append_json_string(std::string& out, std::string_view text);

@@ -12,7 +12,8 @@ RouteTable::RouteTable(const Config& config,
     append_json_string(route.alias_json, alias);
     for (const auto& deployment : model.deployments) {
       auto& upstream = upstreams.at(deployment.upstream);
-      route.deployments.push_back(Deployment{&deployment, upstream.get(), deployment.upstream});
+      auto& added = route.deployments.emplace_back(Deployment{&deployment, upstream.get(), deployment.upstream, {}});
+      append_json_string(added.model_json, deployment.model);
     }
     routes_.emplace(alias, std::move(route));
     aliases_.push_back(alias);

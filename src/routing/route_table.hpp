@@ -18,6 +18,7 @@ struct Deployment {
   const DeploymentConfig* config;
   UpstreamRuntime* upstream;
   std::string name;  // reported in X-Routed-Node and metrics: the upstream's name
+  std::string model_json;  // config->model as a JSON string literal, for request rewrites
 };
 
 struct Route {

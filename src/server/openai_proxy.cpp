@@ -192,7 +192,7 @@ Task<> relay_whole(Exchange& x, ResponseParser& parser) {
     const auto scan = scan_upstream_json(body);
     if (scan.valid && scan.is_object) {
       note_usage(x, scan);
-      rewrite_model_field(body, scan, x.route.alias, relayed);
+      rewrite_model_field(body, scan, x.route.alias, relayed, x.route.alias_json);
     } else {
       relayed = std::move(body);
     }
@@ -244,18 +244,16 @@ void relay_event(Exchange& x, const SseEvent& event, std::string& out) {
     x.worker.metrics().time_to_first_token(
         x.route.alias, std::chrono::duration<double>(Clock::now() - x.context.received).count());
   }
-  if (scan.model_span && data.find('\n') == std::string_view::npos) {
-    // The common case, one data line with a plain model string: the alias goes straight in.
+  if (data.find('\n') == std::string_view::npos) {
+    // The common case, one data line: rewritten straight into the output.
     if (!event.event.empty()) out.append("event: ").append(event.event).append("\n");
-    out.append("data: ")
-        .append(data.substr(0, scan.model_span->begin))
-        .append(x.route.alias_json)
-        .append(data.substr(scan.model_span->end))
-        .append("\n\n");
+    out.append("data: ");
+    rewrite_model_field(data, scan, x.route.alias, out, x.route.alias_json);
+    out.append("\n\n");
     return;
   }
   std::string rewritten;
-  rewrite_model_field(data, scan, x.route.alias, rewritten);
+  rewrite_model_field(data, scan, x.route.alias, rewritten, x.route.alias_json);
   append_data_event(out, event.event, rewritten);
 }
 
@@ -403,7 +401,7 @@ Task<> proxy_openai(HttpSession& session, Request& request, RequestContext& cont
 
   Exchange x{session, worker, context, *route, deployment, endpoint};
   x.client_wants_usage = client_wants_stream_usage(scan);
-  rewrite_request_body(request.body(), scan, deployment.config->model, x.upstream_body);
+  rewrite_request_body(request.body(), scan, deployment.config->model, x.upstream_body, deployment.model_json);
   build_upstream_request_head(x.upstream_head, x.upstream(), endpoint_path(endpoint), x.upstream_body.size(),
                               context.request_id, request.base());
 
