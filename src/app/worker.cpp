@@ -7,7 +7,7 @@
 namespace switchyard {
 
 Worker::Worker(unsigned index, GatewayState& state)
-    : index_(index), state_(state), metrics_(state.metrics().shard(index)) {}
+    : index_(index), state_(state), metrics_(state.metrics().shard(index)), router_(state.routes(), 0x5eed + index) {}
 
 Worker::~Worker() { stop(); }
 

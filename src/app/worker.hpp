@@ -1,6 +1,6 @@
 // A worker: one thread running one io_context with its own SO_REUSEPORT acceptor on the shared port.
 // A connection accepted here lives here for life, with this worker's upstream pool, metrics shard,
-// request id generator and load-balancer cursors, none of which need locks.
+// request id generator and router (load-balancer cursors), none of which need locks.
 #pragma once
 
 #include <atomic>
@@ -11,7 +11,7 @@
 #include "app/gateway_state.hpp"
 #include "core/asio.hpp"
 #include "core/request_id.hpp"
-#include "routing/route_table.hpp"
+#include "routing/router.hpp"
 #include "upstream/connection_pool.hpp"
 
 namespace switchyard {
@@ -37,7 +37,7 @@ class Worker {
   ConnectionPool& pool() { return pool_; }
   MetricsShard& metrics() { return metrics_; }
   RequestIdGenerator& request_ids() { return request_ids_; }
-  RoundRobin& round_robin() { return round_robin_; }
+  Router& router() { return router_; }
   void session_opened() { sessions_.fetch_add(1, std::memory_order_relaxed); }
   void session_closed() { sessions_.fetch_sub(1, std::memory_order_relaxed); }
   // A session waiting for its next request registers its socket so a drain can close it.
@@ -51,7 +51,7 @@ class Worker {
   GatewayState& state_;
   MetricsShard& metrics_;
   RequestIdGenerator request_ids_;
-  RoundRobin round_robin_;
+  Router router_;
   // Declared before io_ so they outlive it: destroying io_ destroys the sessions' coroutine frames,
   // whose destructors still report to them.
   std::unordered_set<tcp::socket*> idle_sockets_;

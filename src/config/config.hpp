@@ -36,6 +36,24 @@ struct TlsOptions {
   std::string ca_file;          // empty: the system's trust store
 };
 
+// Active health checks: a GET every `interval` that must answer 2xx within `timeout`.
+struct HealthCheckConfig {
+  bool enabled = true;
+  std::string path;             // empty: the kind's default (openai: "/models" under the base URL)
+  Millis interval{5'000};
+  Millis timeout{2'000};
+  unsigned unhealthy_after = 2; // consecutive failed checks that mark the upstream down
+  unsigned healthy_after = 1;   // consecutive good checks that bring it back
+};
+
+// Passive detection from real traffic: consecutive connect errors, timeouts and 5xx open the circuit;
+// after `open` (doubling on each failed probe, up to `max_open`) one request probes it (half-open).
+struct CircuitConfig {
+  unsigned failures = 5;
+  Millis open{1'000};
+  Millis max_open{30'000};
+};
+
 struct UpstreamConfig {
   std::string name;
   UpstreamKind kind = UpstreamKind::openai;
@@ -50,16 +68,38 @@ struct UpstreamConfig {
   TlsOptions tls_options;
   std::size_t max_idle_connections = 256;   // per worker
   std::size_t max_response_bytes = 64 * 1024 * 1024;
+  HealthCheckConfig health;
+  CircuitConfig circuit;
 };
 
 struct DeploymentConfig {
   std::string upstream;         // name of an entry in upstreams
   std::string model;            // model name sent upstream
+  unsigned weight = 1;          // for the weighted strategy
+  unsigned tier = 0;            // 0 first; higher tiers take the overflow
+  unsigned capacity = 0;        // requests at once; 0: no limit
+};
+
+enum class Strategy { round_robin, weighted, least_loaded, latency_based, random };
+
+struct RetryConfig {
+  unsigned max = 2;             // further attempts after the first, each on another deployment
+  double budget_ratio = 0.2;    // retries may add at most this share of the alias's requests...
+  unsigned budget_min = 10;     // ...plus this many, so a quiet alias can still retry
+};
+
+struct QueueConfig {
+  std::size_t max_size = 500;
+  Millis timeout{30'000};
+  Millis overflow_after{250};
 };
 
 struct ModelConfig {
   std::string alias;
+  Strategy strategy = Strategy::round_robin;
   std::vector<DeploymentConfig> deployments;
+  RetryConfig retries;
+  QueueConfig queue;
 };
 
 struct LoggingConfig {

@@ -144,11 +144,44 @@ void parse_base_url(const Reader& r, const YAML::Node& node, const std::string& 
   while (!up.path_prefix.empty() && up.path_prefix.back() == '/') up.path_prefix.pop_back();
 }
 
+void parse_health(const Reader& r, const YAML::Node& node, const std::string& path, HealthCheckConfig& health) {
+  if (node.IsScalar()) {  // health: false
+    health.enabled = r.boolean(node, path);
+    return;
+  }
+  r.expect_map(node, path);
+  r.only_keys(node, path, {"enabled", "path", "interval_ms", "timeout_ms", "unhealthy_after", "healthy_after"});
+  if (node["enabled"]) health.enabled = r.boolean(node["enabled"], path + ".enabled");
+  if (node["path"]) {
+    health.path = r.string(node["path"], path + ".path");
+    if (health.path.empty() || health.path.front() != '/') r.fail(node["path"], path + ".path", "must start with /");
+  }
+  if (node["interval_ms"]) health.interval = r.millis(node["interval_ms"], path + ".interval_ms");
+  if (node["timeout_ms"]) health.timeout = r.millis(node["timeout_ms"], path + ".timeout_ms");
+  if (node["unhealthy_after"])
+    health.unhealthy_after = r.integer<unsigned>(node["unhealthy_after"], path + ".unhealthy_after", 1, 100);
+  if (node["healthy_after"])
+    health.healthy_after = r.integer<unsigned>(node["healthy_after"], path + ".healthy_after", 1, 100);
+}
+
+Strategy parse_strategy(const Reader& r, const YAML::Node& node, const std::string& path) {
+  static const std::pair<const char*, Strategy> kNames[] = {
+      {"round_robin", Strategy::round_robin},     {"weighted", Strategy::weighted},
+      {"least_loaded", Strategy::least_loaded},   {"latency_based", Strategy::latency_based},
+      {"random", Strategy::random},
+  };
+  const auto text = r.string(node, path);
+  for (const auto& [name, strategy] : kNames)
+    if (text == name) return strategy;
+  r.fail(node, path,
+         "must be one of: round_robin, weighted, least_loaded, latency_based, random (got \"" + text + "\")");
+}
+
 UpstreamConfig parse_upstream(const Reader& r, const std::string& name, const YAML::Node& node) {
   const std::string path = "upstreams." + name;
   r.expect_map(node, path);
   r.only_keys(node, path, {"kind", "base_url", "api_key", "timeouts", "tls", "max_idle_connections",
-                           "max_response_bytes"});
+                           "max_response_bytes", "health", "circuit"});
   UpstreamConfig up;
   up.name = name;
   if (!node["kind"]) r.fail(node, path + ".kind", "is required (one of: openai)");
@@ -181,15 +214,43 @@ UpstreamConfig parse_upstream(const Reader& r, const std::string& name, const YA
     up.max_idle_connections = r.integer<std::size_t>(node["max_idle_connections"], path + ".max_idle_connections", 0, 100000);
   if (node["max_response_bytes"])
     up.max_response_bytes = r.integer<std::size_t>(node["max_response_bytes"], path + ".max_response_bytes", 1024, 1ULL << 32);
+  if (const auto h = node["health"]) parse_health(r, h, path + ".health", up.health);
+  if (const auto c = node["circuit"]) {
+    const auto cpath = path + ".circuit";
+    r.expect_map(c, cpath);
+    r.only_keys(c, cpath, {"failures", "open_ms", "max_open_ms"});
+    if (c["failures"]) up.circuit.failures = r.integer<unsigned>(c["failures"], cpath + ".failures", 1, 1000);
+    if (c["open_ms"]) up.circuit.open = r.millis(c["open_ms"], cpath + ".open_ms");
+    if (c["max_open_ms"]) up.circuit.max_open = r.millis(c["max_open_ms"], cpath + ".max_open_ms");
+    if (up.circuit.max_open < up.circuit.open) r.fail(c, cpath + ".max_open_ms", "must not be less than open_ms");
+  }
   return up;
 }
 
 ModelConfig parse_model(const Reader& r, const std::string& alias, const YAML::Node& node, const Config& config) {
   const std::string path = "models." + alias;
   r.expect_map(node, path);
-  r.only_keys(node, path, {"deployments"});
+  r.only_keys(node, path, {"deployments", "strategy", "retries", "queue"});
   ModelConfig model;
   model.alias = alias;
+  if (node["strategy"]) model.strategy = parse_strategy(r, node["strategy"], path + ".strategy");
+  if (const auto q = node["retries"]) {
+    const auto qpath = path + ".retries";
+    r.expect_map(q, qpath);
+    r.only_keys(q, qpath, {"max", "budget_percent", "budget_min"});
+    if (q["max"]) model.retries.max = r.integer<unsigned>(q["max"], qpath + ".max", 0, 10);
+    if (q["budget_percent"])
+      model.retries.budget_ratio = r.integer<unsigned>(q["budget_percent"], qpath + ".budget_percent", 0, 100) / 100.0;
+    if (q["budget_min"]) model.retries.budget_min = r.integer<unsigned>(q["budget_min"], qpath + ".budget_min", 0, 100000);
+  }
+  if (const auto q = node["queue"]) {
+    const auto qpath = path + ".queue";
+    r.expect_map(q, qpath);
+    r.only_keys(q, qpath, {"max_size", "timeout_ms", "overflow_after_ms"});
+    if (q["max_size"]) model.queue.max_size = r.integer<std::size_t>(q["max_size"], qpath + ".max_size", 0, 1000000);
+    if (q["timeout_ms"]) model.queue.timeout = r.millis(q["timeout_ms"], qpath + ".timeout_ms");
+    if (q["overflow_after_ms"]) model.queue.overflow_after = r.millis(q["overflow_after_ms"], qpath + ".overflow_after_ms");
+  }
   const auto list = node["deployments"];
   if (!list) r.fail(node, path + ".deployments", "is required: a list of {upstream, model}");
   if (!list.IsSequence() || list.size() == 0) r.fail(list, path + ".deployments", "must be a non-empty list");
@@ -197,7 +258,7 @@ ModelConfig parse_model(const Reader& r, const std::string& alias, const YAML::N
     const auto item = list[i];
     const auto ipath = path + ".deployments[" + std::to_string(i) + "]";
     r.expect_map(item, ipath);
-    r.only_keys(item, ipath, {"upstream", "model"});
+    r.only_keys(item, ipath, {"upstream", "model", "weight", "tier", "capacity"});
     DeploymentConfig d;
     if (!item["upstream"]) r.fail(item, ipath + ".upstream", "is required");
     d.upstream = r.string(item["upstream"], ipath + ".upstream");
@@ -210,6 +271,9 @@ ModelConfig parse_model(const Reader& r, const std::string& alias, const YAML::N
     if (!item["model"]) r.fail(item, ipath + ".model", "is required: the model name sent upstream");
     d.model = r.string(item["model"], ipath + ".model");
     if (d.model.empty()) r.fail(item["model"], ipath + ".model", "must not be empty");
+    if (item["weight"]) d.weight = r.integer<unsigned>(item["weight"], ipath + ".weight", 1, 1000);
+    if (item["tier"]) d.tier = r.integer<unsigned>(item["tier"], ipath + ".tier", 0, 9);
+    if (item["capacity"]) d.capacity = r.integer<unsigned>(item["capacity"], ipath + ".capacity", 0, 100000);
     model.deployments.push_back(std::move(d));
   }
   return model;

@@ -18,6 +18,7 @@ int http_status(ErrorKind kind) {
     case ErrorKind::upstream_unreachable:
     case ErrorKind::upstream_reset:
     case ErrorKind::upstream_bad_response: return 502;
+    case ErrorKind::no_deployment: return 503;
     case ErrorKind::shutting_down: return 503;
     case ErrorKind::upstream_timeout: return 504;
     case ErrorKind::internal: return 500;
@@ -39,6 +40,7 @@ std::string_view openai_error_type(ErrorKind kind) {
     case ErrorKind::upstream_reset:
     case ErrorKind::upstream_timeout:
     case ErrorKind::upstream_bad_response: return "upstream_error";
+    case ErrorKind::no_deployment: return "service_unavailable";
     case ErrorKind::shutting_down: return "service_unavailable";
     case ErrorKind::internal: return "server_error";
   }
@@ -59,6 +61,7 @@ std::string_view openai_error_code(ErrorKind kind) {
     case ErrorKind::upstream_reset: return "upstream_connection_reset";
     case ErrorKind::upstream_timeout: return "upstream_timeout";
     case ErrorKind::upstream_bad_response: return "upstream_bad_response";
+    case ErrorKind::no_deployment: return "no_deployment_available";
     case ErrorKind::shutting_down: return "shutting_down";
     case ErrorKind::internal: return "internal_error";
   }
@@ -79,6 +82,7 @@ std::string_view error_kind_name(ErrorKind kind) {
     case ErrorKind::upstream_reset: return "reset";
     case ErrorKind::upstream_timeout: return "timeout";
     case ErrorKind::upstream_bad_response: return "bad_response";
+    case ErrorKind::no_deployment: return "no_deployment";
     case ErrorKind::shutting_down: return "shutting_down";
     case ErrorKind::internal: return "internal";
   }

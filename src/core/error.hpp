@@ -20,6 +20,7 @@ enum class ErrorKind {
   upstream_reset,        // upstream closed or reset the connection before a complete answer
   upstream_timeout,      // connect, first byte or chunk gap timeout
   upstream_bad_response, // upstream answered something that is not HTTP/JSON as expected
+  no_deployment,         // every deployment of the alias is down, open-circuited or cooling down
   shutting_down,         // gateway is draining
   internal,              // a bug: logged, counted, answered 500
 };

@@ -1,6 +1,6 @@
-// Alias -> deployments, resolved against the upstreams once at start-up. Immutable afterwards and
-// shared by all workers. Choosing among several deployments is the router's job (round robin for now;
-// strategies, tiers and health come with the routing work).
+// Alias -> deployments, resolved against the upstreams once at start-up, with the state every worker
+// shares about each deployment (in flight, latency, circuit) and each alias (retry budget). The table
+// itself is immutable after start-up and shared by all workers; the states are atomics.
 #pragma once
 
 #include <map>
@@ -10,6 +10,8 @@
 #include <vector>
 
 #include "config/config.hpp"
+#include "routing/deployment_state.hpp"
+#include "routing/retry_budget.hpp"
 #include "routing/upstream_runtime.hpp"
 
 namespace switchyard {
@@ -17,14 +19,21 @@ namespace switchyard {
 struct Deployment {
   const DeploymentConfig* config;
   UpstreamRuntime* upstream;
-  std::string name;  // reported in X-Routed-Node and metrics: the upstream's name
+  std::string name;        // reported in X-Routed-Node and metrics: the upstream's name
   std::string model_json;  // config->model as a JSON string literal, for request rewrites
+  DeploymentState* state;  // owned by the Route
+  std::size_t index;       // in Route::deployments
 };
 
 struct Route {
   std::string alias;
   std::string alias_json;  // the alias as a JSON string literal, quotes included, for response rewrites
+  const ModelConfig* config;
+  std::size_t index;       // in RouteTable order, for per-worker router state
   std::vector<Deployment> deployments;
+  std::vector<unsigned> tiers;  // the distinct tiers, lowest first
+  std::vector<std::unique_ptr<DeploymentState>> states;
+  std::unique_ptr<RetryBudget> retry_budget;
 };
 
 class RouteTable {
@@ -33,19 +42,15 @@ class RouteTable {
 
   const Route* find(std::string_view alias) const;
   const std::vector<std::string>& aliases() const { return aliases_; }
+  std::size_t size() const { return routes_.size(); }
+  template <typename Visit>
+  void for_each(Visit&& visit) const {
+    for (const auto& [alias, route] : routes_) visit(route);
+  }
 
  private:
   std::map<std::string, Route, std::less<>> routes_;
   std::vector<std::string> aliases_;
-};
-
-// Per-worker cursor over a route's deployments (no shared state, no locks).
-class RoundRobin {
- public:
-  const Deployment& pick(const Route& route) { return route.deployments[next_++ % route.deployments.size()]; }
-
- private:
-  std::size_t next_ = 0;
 };
 
 }  // namespace switchyard

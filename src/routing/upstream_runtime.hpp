@@ -23,6 +23,8 @@ struct UpstreamRuntime {
   std::atomic<std::uint64_t> consecutive_failures{0};
   std::atomic<std::int64_t> last_success_unix_ms{0};
   std::atomic<std::int64_t> last_failure_unix_ms{0};
+  // Set by the active health checks (true until they say otherwise, and always when they are off).
+  std::atomic<bool> healthy{true};
 
   void record_success();
   void record_failure();

@@ -3,6 +3,8 @@
 #include <spdlog/spdlog.h>
 #include <sys/socket.h>
 
+#include <charconv>
+
 #include "app/worker.hpp"
 #include "server/admin_routes.hpp"
 #include "server/openai_proxy.hpp"
@@ -14,6 +16,13 @@ namespace {
 
 std::string too_large_message(std::size_t limit) {
   return "Request body is larger than the limit of " + std::to_string(limit) + " bytes.";
+}
+
+void add_attempts_header(ResponseHead& head, const RequestContext& context) {
+  if (context.attempts == 0) return;
+  char digits[12];
+  const auto [end, ec] = std::to_chars(digits, digits + sizeof digits, context.attempts);
+  head.header("X-Switchyard-Attempts", std::string_view(digits, static_cast<std::size_t>(end - digits)));
 }
 
 }  // namespace
@@ -183,6 +192,7 @@ Task<bool> HttpSession::respond(const RequestContext& context, int status, std::
       .content_length(body.size())
       .header("X-Request-Id", context.request_id)
       .header("X-Routed-Node", context.routed_node);
+  add_attempts_header(head, context);
   head_.append(extra_headers);
   head.finish(context.keep_alive);
   const std::array<asio::const_buffer, 2> buffers{asio::buffer(head_), asio::buffer(body)};
@@ -202,6 +212,7 @@ void HttpSession::begin_chunked(const RequestContext& context, int status, std::
       .header("Transfer-Encoding", "chunked")
       .header("X-Request-Id", context.request_id)
       .header("X-Routed-Node", context.routed_node);
+  add_attempts_header(head, context);
   head.finish(context.keep_alive);
   chunked_head_pending_ = true;
 }

@@ -2,6 +2,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include <charconv>
+#include <span>
+
 #include "app/worker.hpp"
 #include "protocol/sse_parser.hpp"
 #include "protocol/upstream_json_scan.hpp"
@@ -13,6 +16,8 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 using ResponseParser = http::response_parser<http::empty_body>;
+
+constexpr std::size_t kMaxAttempts = 11;  // retries.max is at most 10
 
 std::string_view endpoint_path(OpenAiEndpoint endpoint) {
   switch (endpoint) {
@@ -53,25 +58,43 @@ bool stale_connection_error(const error_code& ec) {
          ec == asio::error::broken_pipe || ec == http::error::partial_message;
 }
 
-// Everything about one proxied request; lives in proxy_openai's coroutine frame.
+// A failed attempt's answer, kept while another deployment is tried: what the client gets if no
+// later attempt does better.
+struct HeldResponse {
+  int status = 0;  // 0: nothing held
+  std::string content_type;
+  std::string body;
+  std::string extra_headers;
+};
+
+// Everything about one proxied request; lives in proxy_openai's coroutine frame. The fields under
+// "this attempt" start over for each deployment tried.
 struct Exchange {
   HttpSession& session;
   Worker& worker;
   RequestContext& context;
   const Route& route;
-  const Deployment& deployment;
   OpenAiEndpoint endpoint;
   bool client_wants_usage = false;
-  std::string upstream_body;
-  std::string upstream_head;
-  std::unique_ptr<UpstreamConnection> connection;
   int status = 0;              // what the client got; 0 until something was sent
   bool client_gone = false;
   std::int64_t prompt_tokens = -1;
   std::int64_t completion_tokens = -1;
   bool first_token_seen = false;
+  HeldResponse held;
 
-  const UpstreamConfig& upstream() const { return deployment.upstream->config; }
+  // This attempt.
+  const Deployment* deployment = nullptr;
+  std::string upstream_body;
+  std::string upstream_head;
+  std::unique_ptr<UpstreamConnection> connection;
+  bool may_retry = false;        // a failure may be held back and another deployment tried
+  bool retry_wanted = false;     // it failed that way
+  bool outcome_recorded = false; // the deployment's circuit heard how it went
+  Clock::time_point attempt_started;
+  Clock::time_point first_byte_at;
+
+  const UpstreamConfig& upstream() const { return deployment->upstream->config; }
 };
 
 void note_usage(Exchange& x, const JsonScan& scan) {
@@ -80,16 +103,35 @@ void note_usage(Exchange& x, const JsonScan& scan) {
 }
 
 void upstream_failed(Exchange& x, std::string_view kind) {
-  x.deployment.upstream->record_failure();
-  x.worker.metrics().upstream_error(x.deployment.name, kind);
+  x.deployment->upstream->record_failure();
+  x.deployment->state->failed(Clock::now());
+  x.outcome_recorded = true;
+  x.worker.metrics().upstream_error(x.deployment->name, kind);
+}
+
+// The deployment answered (an answer, or a refusal such as 429 that shows it is alive).
+void upstream_answered(Exchange& x) {
+  const auto now = Clock::now();
+  x.deployment->upstream->record_success();
+  x.deployment->state->succeeded();
+  const auto micros = [](Clock::duration d) { return std::chrono::duration<double, std::micro>(d).count(); };
+  x.deployment->state->record_latency(micros(x.first_byte_at - x.attempt_started), micros(now - x.attempt_started),
+                                      now);
+  x.outcome_recorded = true;
 }
 
 // Answers with an error when nothing has been sent yet.
 // A client that already left gets nothing, and its leaving is no upstream failure.
+// With another attempt allowed, the error is held back instead.
 Task<> fail_before_response(Exchange& x, ErrorKind kind, const error_code& ec) {
   if (x.client_gone) co_return;
   upstream_failed(x, error_kind_name(kind));
   const ApiError error{kind, describe_failure(kind, x.upstream(), ec), {}};
+  if (x.may_retry) {
+    x.held = HeldResponse{http_status(kind), "application/json", openai_error_body(error), {}};
+    x.retry_wanted = true;
+    co_return;
+  }
   x.status = http_status(kind);
   const bool sent = co_await x.session.respond_error(x.context, error);
   if (!sent) x.client_gone = true;
@@ -102,7 +144,7 @@ Task<bool> send_and_read_head(Exchange& x, std::optional<ResponseParser>& parser
   for (int attempt = 0; attempt < 2; ++attempt) {
     x.connection = pool.take(x.upstream());
     if (!x.connection) {
-      x.connection = pool.create(x.deployment.upstream->tls_context.get());
+      x.connection = pool.create(x.deployment->upstream->tls_context.get());
       x.session.client_watch().set_upstream(x.connection.get());
       const auto ec = co_await x.connection->connect(x.upstream());
       if (ec) {
@@ -126,7 +168,10 @@ Task<bool> send_and_read_head(Exchange& x, std::optional<ResponseParser>& parser
       parser->body_limit(boost::none);  // streams are unbounded; whole bodies are capped while reading
       ec = co_await x.connection->read_header(*parser, x.upstream().timeouts.first_byte);
     }
-    if (!ec) co_return true;
+    if (!ec) {
+      x.first_byte_at = Clock::now();
+      co_return true;
+    }
     if (ec == asio::error::operation_aborted) {
       x.client_gone = true;
       co_await fail_before_response(x, ErrorKind::upstream_reset, ec);
@@ -162,6 +207,19 @@ Task<error_code> read_whole_body(Exchange& x, BodyDecoder& decoder, std::string&
   co_return error_code{};
 }
 
+// How long an upstream asked to be left alone (Retry-After in seconds, or retry-after-ms).
+std::optional<std::chrono::milliseconds> retry_after(const ResponseParser& parser) {
+  const auto parse = [](std::string_view text) -> std::optional<std::int64_t> {
+    std::int64_t value = 0;
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (ec != std::errc() || end != text.data() + text.size() || value < 0) return std::nullopt;
+    return std::min<std::int64_t>(value, 3600 * 1000);
+  };
+  if (const auto ms = parse(parser.get()["retry-after-ms"])) return std::chrono::milliseconds(*ms);
+  if (const auto s = parse(parser.get()["retry-after"])) return std::chrono::milliseconds(std::min<std::int64_t>(*s, 3600) * 1000);
+  return std::nullopt;  // an HTTP date is not honoured: rare from APIs, and a clock skew risk
+}
+
 std::string passthrough_headers(const ResponseParser& parser) {
   std::string headers;
   for (const auto* name : {"retry-after", "retry-after-ms", "x-should-retry"}) {
@@ -187,6 +245,7 @@ Task<> relay_whole(Exchange& x, ResponseParser& parser) {
   const int status = static_cast<int>(parser.get().result_int());
   std::string content_type(parser.get()[http::field::content_type]);
   if (content_type.empty()) content_type = "application/json";
+  auto extra_headers = passthrough_headers(parser);
   std::string relayed;
   if (status >= 200 && status < 300) {
     const auto scan = scan_upstream_json(body);
@@ -196,19 +255,27 @@ Task<> relay_whole(Exchange& x, ResponseParser& parser) {
     } else {
       relayed = std::move(body);
     }
-    x.deployment.upstream->record_success();
+    upstream_answered(x);
   } else {
-    // The upstream's own error reaches the client as it was, status and body.
+    // The upstream's own error reaches the client as it was, status and body (unless another
+    // deployment is tried and does better).
     relayed = std::move(body);
+    if (const auto cool_down = retry_after(parser)) x.deployment->state->cool_down_until(Clock::now() + *cool_down);
     if (status >= 500) {
       upstream_failed(x, "http_5xx");
     } else {
-      x.worker.metrics().upstream_error(x.deployment.name, status == 429 ? "http_429" : "http_4xx");
+      x.worker.metrics().upstream_error(x.deployment->name, status == 429 ? "http_429" : "http_4xx");
+      upstream_answered(x);
+    }
+    if (x.may_retry && (status >= 500 || status == 429)) {
+      finish_connection(x, parser, decoder);
+      x.held = HeldResponse{status, std::move(content_type), std::move(relayed), std::move(extra_headers)};
+      x.retry_wanted = true;
+      co_return;
     }
   }
   x.status = status;
   finish_connection(x, parser, decoder);
-  const auto extra_headers = passthrough_headers(parser);
   const bool sent = co_await x.session.respond(x.context, status, content_type, relayed, extra_headers);
   if (!sent) x.client_gone = true;
 }
@@ -241,6 +308,7 @@ void relay_event(Exchange& x, const SseEvent& event, std::string& out) {
   if (scan.choices_count == 0 && scan.usage_type == JsonType::object && !x.client_wants_usage) return;
   if (scan.choices_count > 0 && !x.first_token_seen) {
     x.first_token_seen = true;
+    x.first_byte_at = Clock::now();  // for a stream, the deployment's latency that matters
     x.worker.metrics().time_to_first_token(
         x.route.alias, std::chrono::duration<double>(Clock::now() - x.context.received).count());
   }
@@ -273,7 +341,7 @@ Task<> relay_stream(Exchange& x, ResponseParser& parser) {
     if (!ec && decoder.done()) {
       // All in: the upstream connection goes back to the pool, and the end of the body leaves with
       // the last events in one write.
-      x.deployment.upstream->record_success();
+      upstream_answered(x);
       x.status = status;
       finish_connection(x, parser, decoder);
       const bool sent = co_await x.session.write_chunk(out, true);
@@ -328,7 +396,7 @@ Task<> relay_stream(Exchange& x, ResponseParser& parser) {
     co_return;
   }
   // Only an empty body (Content-Length: 0) gets here: the loop above never ran.
-  x.deployment.upstream->record_success();
+  upstream_answered(x);
   x.status = status;
   finish_connection(x, parser, decoder);
   const bool sent = co_await x.session.end_chunked();
@@ -349,26 +417,59 @@ Task<> run_exchange(Exchange& x) {
   }
 }
 
-// Keeps the in-flight gauges and the final metrics right on every path out.
-class InFlight {
+// Keeps the in-flight gauge and the request's final metrics right on every path out.
+class RequestMetrics {
  public:
-  InFlight(Exchange& x) : x_(x) {
-    x_.worker.metrics().in_flight_changed(1);
-    x_.deployment.upstream->in_flight.fetch_add(1, std::memory_order_relaxed);
-    x_.deployment.upstream->requests.fetch_add(1, std::memory_order_relaxed);
-  }
-  ~InFlight() {
-    x_.worker.metrics().in_flight_changed(-1);
-    x_.deployment.upstream->in_flight.fetch_sub(1, std::memory_order_relaxed);
+  explicit RequestMetrics(Exchange& x) : x_(x) { x_.worker.metrics().in_flight_changed(1); }
+  ~RequestMetrics() {
+    auto& metrics = x_.worker.metrics();
+    metrics.in_flight_changed(-1);
     const auto seconds = std::chrono::duration<double>(Clock::now() - x_.context.received).count();
-    x_.worker.metrics().request_finished(x_.route.alias, x_.deployment.name, x_.client_gone && x_.status == 0 ? 499 : x_.status,
-                                         seconds);
-    x_.worker.metrics().tokens(x_.route.alias, x_.prompt_tokens, x_.completion_tokens);
+    const std::string_view deployment = x_.deployment ? std::string_view(x_.deployment->name) : std::string_view{};
+    metrics.request_finished(x_.route.alias, deployment, x_.client_gone && x_.status == 0 ? 499 : x_.status, seconds);
+    metrics.tokens(x_.route.alias, x_.prompt_tokens, x_.completion_tokens);
   }
 
  private:
   Exchange& x_;
 };
+
+// One attempt's claim on its deployment: counted in flight while it runs, and a half-open probe
+// that ends without a verdict (the client left) is handed back for the next request.
+class Attempt {
+ public:
+  explicit Attempt(Exchange& x) : x_(x) {
+    x_.deployment->state->in_flight.fetch_add(1, std::memory_order_relaxed);
+    x_.deployment->state->requests.fetch_add(1, std::memory_order_relaxed);
+    x_.deployment->upstream->in_flight.fetch_add(1, std::memory_order_relaxed);
+    x_.deployment->upstream->requests.fetch_add(1, std::memory_order_relaxed);
+  }
+  ~Attempt() {
+    x_.deployment->state->in_flight.fetch_sub(1, std::memory_order_relaxed);
+    x_.deployment->upstream->in_flight.fetch_sub(1, std::memory_order_relaxed);
+    if (!x_.outcome_recorded) x_.deployment->state->abandoned();
+  }
+
+ private:
+  Exchange& x_;
+};
+
+void begin_attempt(Exchange& x, const Deployment& deployment, const Request& request, const JsonScan& scan) {
+  x.deployment = &deployment;
+  x.context.routed_node = deployment.name;
+  x.retry_wanted = false;
+  x.outcome_recorded = false;
+  x.attempt_started = Clock::now();
+  x.first_byte_at = x.attempt_started;
+  rewrite_request_body(request.body(), scan, deployment.config->model, x.upstream_body, deployment.model_json);
+  build_upstream_request_head(x.upstream_head, x.upstream(), endpoint_path(x.endpoint), x.upstream_body.size(),
+                              x.context.request_id, request.base());
+}
+
+std::string no_deployment_message(const Route& route) {
+  return "No deployment of model `" + route.alias +
+         "` can take requests right now (all are failing health checks, open-circuited or cooling down).";
+}
 
 std::string unknown_model_message(const std::string& model, const RouteTable& routes) {
   std::string message = "The model `" + model + "` does not exist. Available models: ";
@@ -396,24 +497,52 @@ Task<> proxy_openai(HttpSession& session, Request& request, RequestContext& cont
     co_await session.respond_error(context, unknown);
     co_return;
   }
-  const Deployment& deployment = worker.round_robin().pick(*route);
-  context.routed_node = deployment.name;
+  route->retry_budget->on_request();
 
-  Exchange x{session, worker, context, *route, deployment, endpoint};
+  Exchange x{session, worker, context, *route, endpoint};
   x.client_wants_usage = client_wants_stream_usage(scan);
-  rewrite_request_body(request.body(), scan, deployment.config->model, x.upstream_body, deployment.model_json);
-  build_upstream_request_head(x.upstream_head, x.upstream(), endpoint_path(endpoint), x.upstream_body.size(),
-                              context.request_id, request.base());
-
-  InFlight in_flight(x);
+  RequestMetrics request_metrics(x);
   // A client that hangs up meanwhile aborts the upstream call (its pending reads and writes).
   session.client_watch().start();
-  co_await run_exchange(x);
+  // Each attempt goes to a deployment not tried yet; a failure before anything reached the client is
+  // held back while the alias's retries and its retry budget allow another one.
+  std::array<const Deployment*, kMaxAttempts> tried{};
+  std::size_t attempts = 0;
+  const std::size_t allowed = std::min<std::size_t>(route->config->retries.max + 1, tried.size());
+  while (attempts < allowed) {
+    const Deployment* deployment = worker.router().pick(*route, std::span(tried.data(), attempts));
+    if (!deployment) break;
+    tried[attempts++] = deployment;
+    context.attempts = static_cast<unsigned>(attempts);
+    begin_attempt(x, *deployment, request, scan);
+    x.may_retry = attempts < allowed && route->retry_budget->try_spend();
+    {
+      Attempt attempt(x);
+      co_await run_exchange(x);
+    }
+    if (x.connection) {
+      x.session.client_watch().set_upstream(nullptr);
+      x.connection->close();
+      x.connection.reset();
+    }
+    if (x.may_retry && !x.retry_wanted) route->retry_budget->refund();
+    if (!x.retry_wanted || x.client_gone || session.client_watch().client_gone()) break;
+    worker.metrics().retried(route->alias);
+  }
   co_await session.client_watch().stop();
   if (session.client_watch().client_gone()) x.client_gone = true;
-  if (x.connection) {
-    x.session.client_watch().set_upstream(nullptr);
-    x.connection->close();
+  if (!x.client_gone && x.status == 0) {
+    // Nothing answered: the last failure held back, or no deployment could be tried at all.
+    bool sent = false;
+    if (x.held.status != 0) {
+      x.status = x.held.status;
+      sent = co_await session.respond(context, x.held.status, x.held.content_type, x.held.body, x.held.extra_headers);
+    } else {
+      x.status = 503;
+      const ApiError none{ErrorKind::no_deployment, no_deployment_message(*route), {}};
+      sent = co_await session.respond_error(context, none);
+    }
+    if (!sent) x.client_gone = true;
   }
   if (x.client_gone) context.keep_alive = false;
 }

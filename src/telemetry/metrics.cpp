@@ -120,6 +120,8 @@ void MetricsShard::upstream_error(std::string_view upstream, std::string_view ki
   bump(upstream_errors_.at(key(upstream, kind)));
 }
 
+void MetricsShard::retried(std::string_view alias) { bump(retries_.at(key(alias))); }
+
 Metrics::Metrics(unsigned shards) {
   for (unsigned i = 0; i < std::max(1u, shards); ++i) shards_.push_back(std::make_unique<MetricsShard>());
 }
@@ -162,6 +164,9 @@ std::string Metrics::render() const {
                                     "Failed upstream exchanges by upstream and kind (connect, reset, timeout, "
                                     "bad_response, status_5xx, status_4xx).",
                                     {"upstream", "kind"}));
+  families.push_back(counter_family(shards_, &MetricsShard::retries_, "switchyard_retries_total",
+                                    "Requests sent to another deployment after a failed attempt, by model alias.",
+                                    {"alias"}));
   return prometheus::TextSerializer().Serialize(families);
 }
 

@@ -21,6 +21,7 @@ class MetricsShard {
   void time_to_first_token(std::string_view alias, double seconds);
   void tokens(std::string_view alias, std::int64_t input, std::int64_t output);
   void upstream_error(std::string_view upstream, std::string_view kind);
+  void retried(std::string_view alias);
   void in_flight_changed(int delta) { in_flight_.fetch_add(delta, std::memory_order_relaxed); }
 
  private:
@@ -33,6 +34,7 @@ class MetricsShard {
   ShardedFamily<HistogramCell> ttft_;            // alias
   ShardedFamily<CounterCell> tokens_;            // alias, direction
   ShardedFamily<CounterCell> upstream_errors_;   // upstream, kind
+  ShardedFamily<CounterCell> retries_;           // alias
   std::atomic<std::int64_t> in_flight_{0};
 };
 
