@@ -221,8 +221,11 @@ UpstreamConfig parse_upstream(const Reader& r, const std::string& name, const YA
     r.only_keys(c, cpath, {"failures", "open_ms", "max_open_ms"});
     if (c["failures"]) up.circuit.failures = r.integer<unsigned>(c["failures"], cpath + ".failures", 1, 1000);
     if (c["open_ms"]) up.circuit.open = r.millis(c["open_ms"], cpath + ".open_ms");
-    if (c["max_open_ms"]) up.circuit.max_open = r.millis(c["max_open_ms"], cpath + ".max_open_ms");
-    if (up.circuit.max_open < up.circuit.open) r.fail(c, cpath + ".max_open_ms", "must not be less than open_ms");
+    if (c["max_open_ms"]) {
+      up.circuit.max_open = r.millis(c["max_open_ms"], cpath + ".max_open_ms");
+      if (up.circuit.max_open < up.circuit.open) r.fail(c, cpath + ".max_open_ms", "must not be less than open_ms");
+    }
+    up.circuit.max_open = std::max(up.circuit.max_open, up.circuit.open);
   }
   return up;
 }

@@ -137,8 +137,6 @@ const Deployment* Router::latency_based(const Route& route, std::span<const Depl
       return d;
     }
   }
-  if (std::uniform_real_distribution<double>(0, 1)(random_) < kExploreShare)
-    return candidates[std::uniform_int_distribution<std::size_t>(0, candidates.size() - 1)(random_)];
   const Deployment* best = nullptr;
   double best_score = std::numeric_limits<double>::max();
   for (const auto* d : candidates) {
@@ -148,6 +146,12 @@ const Deployment* Router::latency_based(const Route& route, std::span<const Depl
       best = d;
       best_score = score;
     }
+  }
+  if (std::uniform_real_distribution<double>(0, 1)(random_) < kExploreShare) {
+    // Explore: one of the others, so a slow deployment's average can learn that it got faster.
+    auto other = std::uniform_int_distribution<std::size_t>(0, candidates.size() - 2)(random_);
+    if (candidates[other] == best) other = candidates.size() - 1;
+    return candidates[other];
   }
   return best;
 }

@@ -142,7 +142,8 @@ Task<> fail_before_response(Exchange& x, ErrorKind kind, const error_code& ec) {
 Task<bool> send_and_read_head(Exchange& x, std::optional<ResponseParser>& parser) {
   auto& pool = x.worker.pool();
   for (int attempt = 0; attempt < 2; ++attempt) {
-    x.connection = pool.take(x.upstream());
+    // The second try always dials: the pool's other connections are likely as stale as the first.
+    x.connection = attempt == 0 ? pool.take(x.upstream()) : nullptr;
     if (!x.connection) {
       x.connection = pool.create(x.deployment->upstream->tls_context.get());
       x.session.client_watch().set_upstream(x.connection.get());

@@ -60,6 +60,7 @@ int main(int argc, char** argv) {
   app.add_option("--gap-ms", b.gap_ms, "delay between stream chunks")
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
+  app.add_option("--retry-after", b.retry_after_s, "error answers carry Retry-After: this many seconds");
   app.add_option("--status", b.status, "answer completions with this status and an error body")
       ->capture_default_str()
       ->check(CLI::Range(200, 599));

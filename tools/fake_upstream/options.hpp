@@ -18,6 +18,7 @@ struct Behaviour {
   bool hang = false;        // never answer
   int drop_after = -1;      // >= 0: close abruptly after this many content chunks
   bool close = false;       // close right after reading the request
+  int retry_after_s = 0;    // > 0: error answers carry Retry-After with this many seconds
 };
 
 struct Options {

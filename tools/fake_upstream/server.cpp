@@ -141,6 +141,8 @@ void apply_overrides(const Request& req, Behaviour& b) {
       if (parse_int(value, status) && status >= 200 && status <= 599) {
         b.status = status;
       }
+    } else if (beast::iequals(key, "retry-after")) {
+      parse_int(value, b.retry_after_s);
     } else if (beast::iequals(key, "error-rate")) {
       parse_double(value, b.error_rate);
     } else if (beast::iequals(key, "hang")) {
@@ -341,7 +343,7 @@ class Session {
     if (status != 200) {
       std::string message = "fake error ";
       append_int(message, status);
-      const bool sent = co_await write_error(status, message);
+      const bool sent = co_await write_error(status, message, b.retry_after_s);
       co_return sent ? Outcome::completed : Outcome::cancelled;
     }
     if (!facts_.error.empty()) {
@@ -448,9 +450,14 @@ class Session {
     co_return !ec;
   }
 
-  asio::awaitable<bool> write_json(int status, std::string_view body) {
+  asio::awaitable<bool> write_json(int status, std::string_view body, int retry_after_s = 0) {
     head_.clear();
     append_head(head_, status, "application/json", body.size(), keep_alive_);
+    if (retry_after_s > 0) {
+      std::string header = "Retry-After: ";
+      append_int(header, retry_after_s);
+      head_.insert(head_.size() - 2, header.append("\r\n"));  // before the blank line ending the head
+    }
     const std::array<asio::const_buffer, 2> buffers{asio::buffer(head_), asio::buffer(body)};
     auto [ec, n] = co_await asio::async_write(stream_, buffers, use_nothrow);
     co_return !ec;
@@ -462,10 +469,10 @@ class Session {
     co_return sent && keep_alive_;
   }
 
-  asio::awaitable<bool> write_error(int status, std::string_view message) {
+  asio::awaitable<bool> write_error(int status, std::string_view message, int retry_after_s = 0) {
     body_.clear();
     append_error_body(body_, status, message);
-    co_return co_await write_json(status, body_);
+    co_return co_await write_json(status, body_, retry_after_s);
   }
 
   // False when the client went away during the wait.
