@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "routing/health_check.hpp"
 #include "server/http_session.hpp"
 
 namespace switchyard {
@@ -25,6 +26,11 @@ std::uint16_t Worker::listen(const tcp::endpoint& endpoint) {
 
 void Worker::start() {
   asio::co_spawn(io_, accept_loop(), asio::detached);
+  if (index_ == 0) {
+    // Health checks are few and light: worker 0 runs them beside its connections.
+    for (const auto& [name, upstream] : state_.upstreams())
+      if (upstream->config.health.enabled) asio::co_spawn(io_, run_health_checks(*upstream), asio::detached);
+  }
   thread_ = std::thread([this] {
     auto guard = asio::make_work_guard(io_);
     io_.run();

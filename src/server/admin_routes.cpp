@@ -4,6 +4,7 @@
 #include <boost/url/pct_string_view.hpp>
 
 #include "app/worker.hpp"
+#include "server/stats_routes.hpp"
 
 namespace switchyard {
 namespace {
@@ -19,8 +20,8 @@ json::object model_object(std::string_view alias, std::int64_t created) {
 }
 
 std::string_view upstream_state(const UpstreamRuntime& upstream) {
+  if (!upstream.healthy.load(std::memory_order_relaxed)) return "down";  // its active health checks fail
   if (upstream.requests.load(std::memory_order_relaxed) == 0) return "unknown";
-  // Passive view from real traffic only; active health checks come with routing.
   return upstream.consecutive_failures.load(std::memory_order_relaxed) >= 3 ? "failing" : "ok";
 }
 
@@ -54,7 +55,8 @@ Task<> serve_health(HttpSession& session, RequestContext& context) {
 }
 
 Task<> serve_metrics(HttpSession& session, RequestContext& context) {
-  const auto text = session.worker().state().metrics().render();
+  auto& state = session.worker().state();
+  const auto text = state.metrics().render() + render_routing_metrics(state.routes());
   co_await session.respond(context, 200, "text/plain; version=0.0.4; charset=utf-8", text);
 }
 

@@ -273,9 +273,10 @@ export class Fake extends Service {
   }
 }
 
-/** Starts fake-upstream with extra CLI args (e.g. ['--tokens', '5']). */
+/** Starts fake-upstream with extra CLI args (e.g. ['--tokens', '5']); on a port of its choosing unless args has --listen. */
 export async function startFake(args = [], { name = 'fake-upstream' } = {}) {
-  const svc = new Fake(name, FAKE_BIN, ['--listen', '127.0.0.1:0', ...args], {});
+  const listen = args.includes('--listen') ? [] : ['--listen', '127.0.0.1:0'];
+  const svc = new Fake(name, FAKE_BIN, [...listen, ...args], {});
   return svc.waitListening();
 }
 

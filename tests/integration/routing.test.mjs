@@ -9,7 +9,9 @@ import {
   chatBody,
   closedPort,
   gatewayConfig,
+  getJson,
   openaiUpstream,
+  pollUntil,
   postJson,
   sleep,
   startFake,
@@ -220,4 +222,80 @@ test('every deployment down: the last upstream error, then 503 once the circuits
   const later = await chat(gw);
   const error = assertOpenAIError(assert, later, 503, 'circuits open');
   assert.equal(error.code, 'no_deployment_available');
+});
+
+test('active health checks: a loading upstream (503 on /health) gets no traffic until it is up', async () => {
+  const loading = await startFake(['--loading-ms', '1500'], { name: 'loading' });
+  const ready = await startFake([], { name: 'ready' });
+  const health = { path: '/health', interval_ms: 100, timeout_ms: 500, unhealthy_after: 1, healthy_after: 1 };
+  const upstreams = {
+    gpu0: openaiUpstream(loading, { health }),
+    gpu1: openaiUpstream(ready, { health }),
+  };
+  const deployments = [
+    { upstream: 'gpu0', model: 'm' },
+    { upstream: 'gpu1', model: 'm' },
+  ];
+  const gw = await gatewayFor(upstreams, { strategy: 'round_robin', deployments });
+  await pollUntil(async () => (await getJson(`${gw.url}/health`)).upstreams.gpu0.state === 'down', {
+    what: 'gpu0 reported down',
+  });
+  const stats = await getJson(`${gw.url}/stats`);
+  const [d0, d1] = stats.models['qwen-7b'].deployments;
+  assert.equal(d0.healthy, false);
+  assert.equal(d1.healthy, true);
+  const during = await load(gw, 10, 1);
+  assert.ok(during.every((r) => r.status === 200 && r.headers.get('x-routed-node') === 'gpu1'));
+  assert.ok(during.every((r) => r.headers.get('x-switchyard-attempts') === '1'), 'down ones are not even tried');
+  await pollUntil(async () => (await getJson(`${gw.url}/health`)).upstreams.gpu0.state !== 'down', {
+    timeoutMs: 5000,
+    what: 'gpu0 back up after loading',
+  });
+  const afterwards = countBy((await load(gw, 10, 1)).map((r) => r.headers.get('x-routed-node')));
+  assert.deepEqual(afterwards, { gpu0: 5, gpu1: 5 });
+});
+
+test('a hung upstream: requests move on after the first-byte timeout', async () => {
+  const hung = await startFake(['--hang'], { name: 'hung' });
+  const good = await startFake([], { name: 'good' });
+  const timeouts = { first_byte_ms: 300 };
+  const upstreams = upstreamsOf([hung, good], { timeouts, circuit: { failures: 100 } });
+  const deployments = [
+    { upstream: 'gpu0', model: 'm' },
+    { upstream: 'gpu1', model: 'm' },
+  ];
+  const gw = await gatewayFor(upstreams, { strategy: 'round_robin', deployments });
+  const first = await chat(gw);
+  assert.equal(first.status, 200, first.text);
+  assert.equal(first.headers.get('x-routed-node'), 'gpu1');
+  assert.equal(first.headers.get('x-switchyard-attempts'), '2');
+  assert.ok(first.ms >= 280 && first.ms < 2000, `${first.ms} ms`);
+});
+
+test('the circuit opens, probes half-open and closes when the upstream recovers', async () => {
+  const port = await closedPort();
+  let flaky = await startFake(['--listen', `127.0.0.1:${port}`], { name: 'flaky' });
+  const good = await startFake([], { name: 'good' });
+  const upstreams = {
+    gpu0: openaiUpstream(flaky, { ...NO_HEALTH, circuit: { failures: 2, open_ms: 300 } }),
+    gpu1: openaiUpstream(good, NO_HEALTH),
+  };
+  const deployments = [
+    { upstream: 'gpu0', model: 'm' },
+    { upstream: 'gpu1', model: 'm' },
+  ];
+  const gw = await gatewayFor(upstreams, { strategy: 'round_robin', deployments });
+  assert.equal((await load(gw, 4, 1)).filter((r) => r.headers.get('x-routed-node') === 'gpu0').length, 2);
+  await flaky.stop({ signal: 'SIGKILL' });
+  await load(gw, 6, 1);
+  const circuit = async () => (await getJson(`${gw.url}/stats`)).models['qwen-7b'].deployments[0].circuit;
+  assert.equal(await circuit(), 'open');
+  const whileOpen = await load(gw, 6, 1);
+  assert.ok(whileOpen.every((r) => r.status === 200 && r.headers.get('x-routed-node') === 'gpu1'));
+  flaky = await startFake(['--listen', `127.0.0.1:${port}`], { name: 'flaky-again' });
+  await sleep(700);  // past the (possibly doubled) open time: the next request is the probe
+  await load(gw, 4, 1);
+  assert.equal(await circuit(), 'closed');
+  const recovered = countBy((await load(gw, 10, 1)).map((r) => r.headers.get('x-routed-node')));
+  assert.deepEqual(recovered, { gpu0: 5, gpu1: 5 });
 });
