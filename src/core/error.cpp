@@ -19,6 +19,8 @@ int http_status(ErrorKind kind) {
     case ErrorKind::upstream_reset:
     case ErrorKind::upstream_bad_response: return 502;
     case ErrorKind::no_deployment: return 503;
+    case ErrorKind::queue_full: return 429;
+    case ErrorKind::queue_timeout: return 503;
     case ErrorKind::shutting_down: return 503;
     case ErrorKind::upstream_timeout: return 504;
     case ErrorKind::internal: return 500;
@@ -41,6 +43,8 @@ std::string_view openai_error_type(ErrorKind kind) {
     case ErrorKind::upstream_timeout:
     case ErrorKind::upstream_bad_response: return "upstream_error";
     case ErrorKind::no_deployment: return "service_unavailable";
+    case ErrorKind::queue_full: return "rate_limit_error";
+    case ErrorKind::queue_timeout: return "service_unavailable";
     case ErrorKind::shutting_down: return "service_unavailable";
     case ErrorKind::internal: return "server_error";
   }
@@ -62,6 +66,8 @@ std::string_view openai_error_code(ErrorKind kind) {
     case ErrorKind::upstream_timeout: return "upstream_timeout";
     case ErrorKind::upstream_bad_response: return "upstream_bad_response";
     case ErrorKind::no_deployment: return "no_deployment_available";
+    case ErrorKind::queue_full: return "queue_full";
+    case ErrorKind::queue_timeout: return "queue_timeout";
     case ErrorKind::shutting_down: return "shutting_down";
     case ErrorKind::internal: return "internal_error";
   }
@@ -83,6 +89,8 @@ std::string_view error_kind_name(ErrorKind kind) {
     case ErrorKind::upstream_timeout: return "timeout";
     case ErrorKind::upstream_bad_response: return "bad_response";
     case ErrorKind::no_deployment: return "no_deployment";
+    case ErrorKind::queue_full: return "queue_full";
+    case ErrorKind::queue_timeout: return "queue_timeout";
     case ErrorKind::shutting_down: return "shutting_down";
     case ErrorKind::internal: return "internal";
   }

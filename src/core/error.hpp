@@ -21,6 +21,8 @@ enum class ErrorKind {
   upstream_timeout,      // connect, first byte or chunk gap timeout
   upstream_bad_response, // upstream answered something that is not HTTP/JSON as expected
   no_deployment,         // every deployment of the alias is down, open-circuited or cooling down
+  queue_full,            // every deployment is at capacity and the alias's queue is full
+  queue_timeout,         // waited in the alias's queue longer than queue.timeout_ms
   shutting_down,         // gateway is draining
   internal,              // a bug: logged, counted, answered 500
 };

@@ -19,8 +19,17 @@ class DeploymentState {
 
   explicit DeploymentState(const CircuitConfig& circuit) : circuit_(circuit) {}
 
-  // Requests being served right now, by all workers.
+  // Requests being served right now, by all workers. Taken with try_acquire (which keeps it at or
+  // below a capacity other than 0) and given back with release.
   std::atomic<std::uint32_t> in_flight{0};
+  bool try_acquire(std::uint32_t capacity) {
+    auto current = in_flight.load(std::memory_order_relaxed);
+    do {
+      if (capacity != 0 && current >= capacity) return false;
+    } while (!in_flight.compare_exchange_weak(current, current + 1, std::memory_order_relaxed));
+    return true;
+  }
+  void release() { in_flight.fetch_sub(1, std::memory_order_relaxed); }
 
   // --- circuit breaker ---
   // Whether this deployment may take a request now. Open turns half-open once its time is up, and

@@ -16,6 +16,7 @@ RouteTable::RouteTable(const Config& config,
     route.config = &model;
     route.index = index++;
     route.retry_budget = std::make_unique<RetryBudget>(model.retries);
+    route.queue = std::make_unique<AdmissionQueue>(model.queue);
     for (const auto& deployment : model.deployments) {
       auto& upstream = upstreams.at(deployment.upstream);
       route.states.push_back(std::make_unique<DeploymentState>(upstream->config.circuit));

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "config/config.hpp"
+#include "routing/admission_queue.hpp"
 #include "routing/deployment_state.hpp"
 #include "routing/retry_budget.hpp"
 #include "routing/upstream_runtime.hpp"
@@ -34,6 +35,7 @@ struct Route {
   std::vector<unsigned> tiers;  // the distinct tiers, lowest first
   std::vector<std::unique_ptr<DeploymentState>> states;
   std::unique_ptr<RetryBudget> retry_budget;
+  std::unique_ptr<AdmissionQueue> queue;
 };
 
 class RouteTable {

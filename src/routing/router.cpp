@@ -40,14 +40,14 @@ Router::Router(const RouteTable& routes, unsigned seed) : cursors_(routes.size()
   routes.for_each([&](const Route& route) { cursors_[route.index].current.assign(route.deployments.size(), 0); });
 }
 
-const Deployment* Router::pick(const Route& route, std::span<const Deployment* const> tried) {
+PickResult Router::pick(const Route& route, std::span<const Deployment* const> tried, bool allow_overflow) {
   const auto now = Clock::now();
   lost_races_.clear();
-  // An open circuit whose time is up is a candidate; choosing it claims its one half-open probe, and
-  // a worker that loses that race to another one chooses again without it.
+  // Claiming can fail when another worker got there first: the last slot below capacity, or the one
+  // half-open probe of an open circuit. The loser chooses again without that deployment.
   for (std::size_t round = 0; round <= route.deployments.size(); ++round) {
     const Deployment* chosen = nullptr;
-    const Deployment* full_fallback = nullptr;
+    bool blocked = false;  // a tier had deployments that could serve, but all were full
     for (const auto tier : route.tiers) {
       eligible_.clear();
       available_.clear();
@@ -60,13 +60,24 @@ const Deployment* Router::pick(const Route& route, std::span<const Deployment* c
         chosen = choose(route, available_);
         break;
       }
-      if (!eligible_.empty() && !full_fallback) full_fallback = least_loaded(route, eligible_);
+      if (!eligible_.empty()) {
+        blocked = true;
+        if (!allow_overflow) return PickResult{nullptr, true};
+      }
     }
-    if (!chosen) chosen = full_fallback;
-    if (!chosen || chosen->state->admit(now)) return chosen;
+    if (!chosen) return PickResult{nullptr, blocked};
+    if (claim(*chosen, now)) return PickResult{chosen, false};
     lost_races_.push_back(chosen);
   }
-  return nullptr;
+  return PickResult{nullptr, false};
+}
+
+// Takes a slot below capacity, and the half-open probe when the circuit is due for one.
+bool Router::claim(const Deployment& d, Clock::time_point now) {
+  if (!d.state->try_acquire(d.config->capacity)) return false;
+  if (d.state->admit(now)) return true;
+  d.state->release();
+  return false;
 }
 
 const Deployment* Router::choose(const Route& route, std::span<const Deployment* const> candidates) {

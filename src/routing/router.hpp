@@ -2,9 +2,10 @@
 // deployments that can take a request now — not tried yet for this request, upstream passing its
 // health checks, circuit closed (or due for its half-open probe), not cooling down after a 429 or 503
 // with Retry-After — and applies the alias's strategy to those of the first tier that has one below
-// capacity. When every candidate is at capacity it takes the least loaded of them (there is no
-// queue yet). One per worker: its cursors, weights and random numbers are the worker's own; the
-// loads it reads are shared.
+// capacity. A tier whose deployments could serve but are all full stops the search (the request
+// waits in the alias's queue) unless overflow is allowed, which lets it go on to the next tier.
+// One per worker: its cursors, weights and random numbers are the worker's own; the loads it reads
+// and the slots it claims are shared.
 #pragma once
 
 #include <cstdint>
@@ -16,12 +17,19 @@
 
 namespace switchyard {
 
+struct PickResult {
+  // Chosen, with one of its capacity slots already taken: release it with DeploymentState::release().
+  const Deployment* deployment = nullptr;
+  // None chosen because the deployments that could serve are all full: worth waiting for.
+  bool wait = false;
+};
+
 class Router {
  public:
   Router(const RouteTable& routes, unsigned seed);
 
-  // Null when no deployment can take the request. `tried` are excluded.
-  const Deployment* pick(const Route& route, std::span<const Deployment* const> tried);
+  // `tried` are excluded. With `allow_overflow`, full tiers are passed over for the next one.
+  PickResult pick(const Route& route, std::span<const Deployment* const> tried, bool allow_overflow);
 
  private:
   struct RouteCursor {
@@ -29,6 +37,7 @@ class Router {
     std::vector<std::int64_t> current;       // smooth weighted round robin, per deployment
   };
 
+  bool claim(const Deployment& d, std::chrono::steady_clock::time_point now);
   const Deployment* choose(const Route& route, std::span<const Deployment* const> candidates);
   const Deployment* round_robin(const Route& route, std::span<const Deployment* const> candidates);
   const Deployment* weighted(const Route& route, std::span<const Deployment* const> candidates);

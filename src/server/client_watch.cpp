@@ -9,6 +9,7 @@ namespace switchyard {
 struct ClientWatch::State {
   tcp::socket* socket;               // null once the owner is gone
   UpstreamConnection* upstream = nullptr;
+  asio::steady_timer* wake_timer = nullptr;
   bool waiting = false;              // a wait is pending on the socket
   bool stopping = false;
   bool client_gone = false;
@@ -19,6 +20,7 @@ ClientWatch::ClientWatch(tcp::socket& socket) : state_(std::make_shared<State>()
 ClientWatch::~ClientWatch() {
   state_->socket = nullptr;
   state_->upstream = nullptr;
+  state_->wake_timer = nullptr;
 }
 
 void ClientWatch::start() {
@@ -43,12 +45,14 @@ void ClientWatch::wait(const std::shared_ptr<State>& state) {
     // Orderly close (0) or a reset: abort whatever the exchange is waiting for upstream.
     state->client_gone = true;
     if (state->upstream) state->upstream->cancel();
+    if (state->wake_timer) state->wake_timer->cancel();
   });
 }
 
 Task<> ClientWatch::stop() {
   state_->stopping = true;
   state_->upstream = nullptr;
+  state_->wake_timer = nullptr;
   if (!state_->waiting) co_return;
   error_code ignored;
   state_->socket->cancel(ignored);
@@ -57,6 +61,8 @@ Task<> ClientWatch::stop() {
 }
 
 void ClientWatch::set_upstream(UpstreamConnection* upstream) { state_->upstream = upstream; }
+
+void ClientWatch::set_wake_timer(asio::steady_timer* timer) { state_->wake_timer = timer; }
 
 bool ClientWatch::client_gone() const { return state_->client_gone; }
 

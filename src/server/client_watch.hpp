@@ -27,6 +27,8 @@ class ClientWatch {
 
   // The upstream connection the exchange is using right now (null between connections).
   void set_upstream(UpstreamConnection* upstream);
+  // A timer to cancel when the client hangs up (a request waiting in a queue); null for none.
+  void set_wake_timer(asio::steady_timer* timer);
   // True once the client hung up (closed or reset) during this exchange.
   bool client_gone() const;
 

@@ -437,18 +437,19 @@ class RequestMetrics {
 
 // One attempt's claim on its deployment: counted in flight while it runs, and a half-open probe
 // that ends without a verdict (the client left) is handed back for the next request.
+// The router took the capacity slot; this gives it back and wakes the alias's queue.
 class Attempt {
  public:
   explicit Attempt(Exchange& x) : x_(x) {
-    x_.deployment->state->in_flight.fetch_add(1, std::memory_order_relaxed);
     x_.deployment->state->requests.fetch_add(1, std::memory_order_relaxed);
     x_.deployment->upstream->in_flight.fetch_add(1, std::memory_order_relaxed);
     x_.deployment->upstream->requests.fetch_add(1, std::memory_order_relaxed);
   }
   ~Attempt() {
-    x_.deployment->state->in_flight.fetch_sub(1, std::memory_order_relaxed);
+    x_.deployment->state->release();
     x_.deployment->upstream->in_flight.fetch_sub(1, std::memory_order_relaxed);
     if (!x_.outcome_recorded) x_.deployment->state->abandoned();
+    x_.route.queue->notify();
   }
 
  private:
@@ -465,6 +466,77 @@ void begin_attempt(Exchange& x, const Deployment& deployment, const Request& req
   rewrite_request_body(request.body(), scan, deployment.config->model, x.upstream_body, deployment.model_json);
   build_upstream_request_head(x.upstream_head, x.upstream(), endpoint_path(x.endpoint), x.upstream_body.size(),
                               x.context.request_id, request.base());
+}
+
+// Answers a request the gateway refuses itself (queue full or timed out), with Retry-After.
+Task<> refuse(Exchange& x, ErrorKind kind, const std::string& message) {
+  const ApiError error{kind, message, {}};
+  const auto body = openai_error_body(error);
+  x.status = http_status(kind);
+  const bool sent = co_await x.session.respond(x.context, x.status, "application/json", body, "Retry-After: 1\r\n");
+  if (!sent) x.client_gone = true;
+}
+
+// The first attempt's deployment. When every deployment that could serve is full (or others already
+// wait), the request joins the alias's queue and waits for a slot: woken when one frees, moving on
+// to the next tier after overflow_after_ms, refused after timeout_ms. False when it was answered
+// here (429, 503) or the client left; `pick` is then empty.
+Task<bool> first_deployment(Exchange& x, Priority priority, PickResult& pick) {
+  auto& queue = *x.route.queue;
+  auto& router = x.worker.router();
+  if (queue.empty()) {
+    pick = router.pick(x.route, {}, false);
+    if (pick.deployment || !pick.wait) co_return true;
+  }
+  const auto executor = co_await asio::this_coro::executor;
+  const auto ticket = queue.join(executor, priority);
+  if (!ticket) {
+    const std::string message = "Every deployment of model `" + x.route.alias + "` is busy and its queue is full; retry later.";
+    co_await refuse(x, ErrorKind::queue_full, message);
+    co_return false;
+  }
+  const auto& config = queue.config();
+  const auto deadline = ticket->enqueued + config.timeout;
+  const auto overflow_at = ticket->enqueued + config.overflow_after;
+  x.session.client_watch().set_wake_timer(&ticket->timer);
+  for (;;) {
+    const auto now = Clock::now();
+    if (x.session.client_watch().client_gone()) {
+      x.session.client_watch().set_wake_timer(nullptr);
+      queue.leave(ticket, now - ticket->enqueued, false);
+      queue.count_abandoned(priority);
+      x.client_gone = true;
+      co_return false;
+    }
+    if (queue.is_head(*ticket)) {
+      pick = router.pick(x.route, {}, now >= overflow_at);
+      if (pick.deployment || !pick.wait) {
+        x.session.client_watch().set_wake_timer(nullptr);
+        queue.leave(ticket, now - ticket->enqueued, true);
+        co_return true;
+      }
+    }
+    if (now >= deadline) {
+      x.session.client_watch().set_wake_timer(nullptr);
+      queue.leave(ticket, now - ticket->enqueued, false);
+      queue.count_timeout(priority);
+      const std::string message = "Waited " + std::to_string(config.timeout.count()) +
+                            " ms for a free deployment of model `" + x.route.alias + "`; retry later.";
+      co_await refuse(x, ErrorKind::queue_timeout, message);
+      co_return false;
+    }
+    if (ticket->woken) {
+      ticket->woken = false;
+      continue;
+    }
+    // Until woken (a slot freed, or the client left), the overflow point or the deadline; and a
+    // short poll, in case a slot freed where nobody could tell this worker.
+    auto wake = std::min(deadline, now + std::chrono::milliseconds(100));
+    if (now < overflow_at) wake = std::min(wake, overflow_at);
+    ticket->timer.expires_at(wake);
+    auto [ec] = co_await ticket->timer.async_wait(use_nothrow);
+    ticket->woken = false;
+  }
 }
 
 std::string no_deployment_message(const Route& route) {
@@ -510,8 +582,16 @@ Task<> proxy_openai(HttpSession& session, Request& request, RequestContext& cont
   std::array<const Deployment*, kMaxAttempts> tried{};
   std::size_t attempts = 0;
   const std::size_t allowed = std::min<std::size_t>(route->config->retries.max + 1, tried.size());
+  const auto priority = parse_priority(request["X-Request-Priority"]);
   while (attempts < allowed) {
-    const Deployment* deployment = worker.router().pick(*route, std::span(tried.data(), attempts));
+    PickResult pick;
+    if (attempts == 0) {
+      const bool go_on = co_await first_deployment(x, priority, pick);
+      if (!go_on) break;
+    } else {
+      pick = worker.router().pick(*route, std::span(tried.data(), attempts), true);
+    }
+    const Deployment* deployment = pick.deployment;
     if (!deployment) break;
     tried[attempts++] = deployment;
     context.attempts = static_cast<unsigned>(attempts);
