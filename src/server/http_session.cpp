@@ -162,8 +162,8 @@ Task<> HttpSession::dispatch(Request& request, RequestContext& context) {
   }
 
   const bool read_only = method == http::verb::get;
-  if (target == "/health" || target == "/metrics" || target == "/stats" || target == "/v1/models" ||
-      target.starts_with("/v1/models/")) {
+  if (target == "/health" || target == "/metrics" || target == "/stats" || target == "/v1/queue/stats" ||
+      target == "/v1/models" || target.starts_with("/v1/models/")) {
     if (!read_only) {
       const auto body = openai_error_body({ErrorKind::method_not_allowed, "Use GET for " + std::string(target), {}});
       co_await respond(context, 405, "application/json", body, "Allow: GET\r\n");
@@ -172,6 +172,7 @@ Task<> HttpSession::dispatch(Request& request, RequestContext& context) {
     if (target == "/health") co_return co_await serve_health(*this, context);
     if (target == "/metrics") co_return co_await serve_metrics(*this, context);
     if (target == "/stats") co_return co_await serve_stats(*this, context);
+    if (target == "/v1/queue/stats") co_return co_await serve_queue_stats(*this, context);
     if (target == "/v1/models") co_return co_await serve_model_list(*this, context);
     co_return co_await serve_model(*this, context, target.substr(std::string_view("/v1/models/").size()));
   }

@@ -5,6 +5,8 @@
 
 #include <boost/json.hpp>
 
+#include <algorithm>
+
 #include "app/worker.hpp"
 
 namespace switchyard {
@@ -75,6 +77,45 @@ Task<> serve_stats(HttpSession& session, RequestContext& context) {
   co_await session.respond(context, 200, "application/json", text);
 }
 
+namespace {
+
+double percentile(std::vector<double> values, double p) {
+  if (values.empty()) return 0;
+  std::sort(values.begin(), values.end());
+  const auto index = static_cast<std::size_t>(p * static_cast<double>(values.size() - 1) + 0.5);
+  return values[std::min(index, values.size() - 1)];
+}
+
+}  // namespace
+
+Task<> serve_queue_stats(HttpSession& session, RequestContext& context) {
+  json::object models;
+  session.worker().state().routes().for_each([&](const Route& route) {
+    const auto stats = route.queue->stats();
+    json::object classes;
+    for (const auto priority : {Priority::high, Priority::normal, Priority::low}) {
+      const auto& s = stats[static_cast<int>(priority)];
+      classes[priority_name(priority)] = json::object{
+          {"depth", s.depth},
+          {"served", s.served},
+          {"rejected_full", s.rejected_full},
+          {"timed_out", s.timed_out},
+          {"abandoned", s.abandoned},
+          {"wait_ms_p50", percentile(s.recent_waits_ms, 0.5)},
+          {"wait_ms_p99", percentile(s.recent_waits_ms, 0.99)},
+      };
+    }
+    const auto& config = route.queue->config();
+    models[route.alias] = json::object{{"max_size", config.max_size},
+                                       {"timeout_ms", config.timeout.count()},
+                                       {"overflow_after_ms", config.overflow_after.count()},
+                                       {"priorities", std::move(classes)}};
+  });
+  const json::object body{{"models", std::move(models)}};
+  const auto text = json::serialize(body);
+  co_await session.respond(context, 200, "application/json", text);
+}
+
 std::string render_routing_metrics(const RouteTable& routes) {
   prometheus::MetricFamily in_flight{"switchyard_deployment_in_flight", "Requests a deployment is serving now.",
                                      prometheus::MetricType::Gauge, {}};
@@ -98,7 +139,32 @@ std::string render_routing_metrics(const RouteTable& routes) {
       gauge(circuit, route, d, static_cast<double>(state));
     }
   });
-  return prometheus::TextSerializer().Serialize({in_flight, healthy, circuit});
+  prometheus::MetricFamily depth{"switchyard_queue_depth", "Requests waiting for a deployment, by alias and priority.",
+                                 prometheus::MetricType::Gauge, {}};
+  prometheus::MetricFamily rejected{"switchyard_queue_rejections_total",
+                                    "Requests the queue turned away, by alias, priority and reason (full, timeout, "
+                                    "client_left).",
+                                    prometheus::MetricType::Counter, {}};
+  routes.for_each([&](const Route& route) {
+    const auto stats = route.queue->stats();
+    for (const auto priority : {Priority::high, Priority::normal, Priority::low}) {
+      const auto& s = stats[static_cast<int>(priority)];
+      const std::string name(priority_name(priority));
+      prometheus::ClientMetric metric;
+      metric.label = {{"alias", route.alias}, {"priority", name}};
+      metric.gauge.value = static_cast<double>(s.depth);
+      depth.metric.push_back(metric);
+      const std::pair<const char*, std::uint64_t> reasons[] = {
+          {"full", s.rejected_full}, {"timeout", s.timed_out}, {"client_left", s.abandoned}};
+      for (const auto& [reason, count] : reasons) {
+        prometheus::ClientMetric counter;
+        counter.label = {{"alias", route.alias}, {"priority", name}, {"reason", reason}};
+        counter.counter.value = static_cast<double>(count);
+        rejected.metric.push_back(std::move(counter));
+      }
+    }
+  });
+  return prometheus::TextSerializer().Serialize({in_flight, healthy, circuit, depth, rejected});
 }
 
 }  // namespace switchyard
