@@ -119,5 +119,50 @@ TEST(EnvSubstitution, DefaultsAndEscapes) {
   EXPECT_THROW(substitute_env("${SET", env), std::invalid_argument);
 }
 
+// The routing issue's example, as written.
+const char* kRoutingExample = R"(upstreams:
+  gpu0: { kind: openai, base_url: http://127.0.0.1:8001/v1 }
+  gpu1: { kind: openai, base_url: http://127.0.0.1:8002/v1, health: { path: /health, interval_ms: 1000 } }
+  openrouter: { kind: openai, base_url: https://openrouter.ai/api/v1, health: false, circuit: { failures: 3 } }
+models:
+  qwen-7b:
+    strategy: least_loaded          # round_robin | weighted | least_loaded | latency_based | random
+    deployments:
+      - { upstream: gpu0, model: qwen2.5-7b, capacity: 4, tier: 0 }
+      - { upstream: gpu1, model: qwen2.5-7b, capacity: 4, tier: 0, weight: 2 }
+      - { upstream: openrouter, model: qwen/qwen-2.5-7b-instruct, tier: 1 }
+    queue: { max_size: 500, timeout_ms: 30000, overflow_after_ms: 250 }
+    retries: { max: 2 }
+)";
+
+TEST(ConfigLoader, RoutingExampleLoads) {
+  const auto config = load_config_string(kRoutingExample, "routing.yaml");
+  const auto& model = config.models.at("qwen-7b");
+  EXPECT_EQ(model.strategy, Strategy::least_loaded);
+  ASSERT_EQ(model.deployments.size(), 3u);
+  EXPECT_EQ(model.deployments[1].weight, 2u);
+  EXPECT_EQ(model.deployments[1].capacity, 4u);
+  EXPECT_EQ(model.deployments[2].tier, 1u);
+  EXPECT_EQ(model.queue.max_size, 500u);
+  EXPECT_EQ(model.queue.overflow_after.count(), 250);
+  EXPECT_EQ(model.retries.max, 2u);
+  EXPECT_EQ(config.upstreams.at("gpu1").health.path, "/health");
+  EXPECT_FALSE(config.upstreams.at("openrouter").health.enabled);
+  EXPECT_EQ(config.upstreams.at("openrouter").circuit.failures, 3u);
+}
+
+TEST(ConfigLoader, RoutingMistakesNameTheKey) {
+  std::string yaml = kRoutingExample;
+  yaml.replace(yaml.find("least_loaded "), 12, "fastest_ever");
+  EXPECT_NE(error_of(yaml).find("models.qwen-7b.strategy: must be one of"), std::string::npos) << error_of(yaml);
+  yaml = kRoutingExample;
+  yaml.replace(yaml.find("tier: 1"), 7, "tier: x");
+  EXPECT_NE(error_of(yaml).find("models.qwen-7b.deployments[2].tier: must be an integer"), std::string::npos)
+      << error_of(yaml);
+  yaml = kRoutingExample;
+  yaml.replace(yaml.find("interval_ms"), 11, "intervall");
+  EXPECT_NE(error_of(yaml).find("upstreams.gpu1.health.intervall: unknown key"), std::string::npos) << error_of(yaml);
+}
+
 }  // namespace
 }  // namespace switchyard
