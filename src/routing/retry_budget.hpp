@@ -19,9 +19,10 @@ class RetryBudget {
         cap_((static_cast<std::int64_t>(config.budget_min) + 10) * kOne),
         tokens_(static_cast<std::int64_t>(config.budget_min) * kOne) {}
 
-  void on_request() {
+  void on_requests(unsigned count) {
+    const auto earned = earn_ * static_cast<std::int64_t>(count);
     auto current = tokens_.load(std::memory_order_relaxed);
-    while (current < cap_ && !tokens_.compare_exchange_weak(current, std::min(current + earn_, cap_),
+    while (current < cap_ && !tokens_.compare_exchange_weak(current, std::min(current + earned, cap_),
                                                             std::memory_order_relaxed)) {
     }
   }
@@ -34,9 +35,6 @@ class RetryBudget {
     }
     return false;
   }
-
-  // Gives back a retry taken in advance and not used.
-  void refund() { tokens_.fetch_add(kOne, std::memory_order_relaxed); }
 
   double available() const { return static_cast<double>(tokens_.load(std::memory_order_relaxed)) / kOne; }
 

@@ -28,11 +28,23 @@ class Router {
  public:
   Router(const RouteTable& routes, unsigned seed);
 
+  // Earns the alias's retry budget its share of this request. Banked every 16 requests, so the
+  // shared budget is not touched on every request by every worker.
+  void count_request(const Route& route) {
+    auto& unbanked = cursors_[route.index].unbanked_requests;
+    if (++unbanked < kBankEvery) return;
+    route.retry_budget->on_requests(unbanked);
+    unbanked = 0;
+  }
+
   // `tried` are excluded. With `allow_overflow`, full tiers are passed over for the next one.
   PickResult pick(const Route& route, std::span<const Deployment* const> tried, bool allow_overflow);
 
  private:
+  static constexpr unsigned kBankEvery = 16;
+
   struct RouteCursor {
+    unsigned unbanked_requests = 0;          // not yet counted in the retry budget
     std::size_t next = 0;                    // round robin
     std::vector<std::int64_t> current;       // smooth weighted round robin, per deployment
   };

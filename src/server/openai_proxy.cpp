@@ -88,7 +88,7 @@ struct Exchange {
   std::string upstream_body;
   std::string upstream_head;
   std::unique_ptr<UpstreamConnection> connection;
-  bool may_retry = false;        // a failure may be held back and another deployment tried
+  bool may_retry = false;        // another attempt is allowed, if the retry budget has one left
   bool retry_wanted = false;     // it failed that way
   bool outcome_recorded = false; // the deployment's circuit heard how it went
   Clock::time_point attempt_started;
@@ -127,7 +127,7 @@ Task<> fail_before_response(Exchange& x, ErrorKind kind, const error_code& ec) {
   if (x.client_gone) co_return;
   upstream_failed(x, error_kind_name(kind));
   const ApiError error{kind, describe_failure(kind, x.upstream(), ec), {}};
-  if (x.may_retry) {
+  if (x.may_retry && x.route.retry_budget->try_spend()) {
     x.held = HeldResponse{http_status(kind), "application/json", openai_error_body(error), {}};
     x.retry_wanted = true;
     co_return;
@@ -268,7 +268,7 @@ Task<> relay_whole(Exchange& x, ResponseParser& parser) {
       x.worker.metrics().upstream_error(x.deployment->name, status == 429 ? "http_429" : "http_4xx");
       upstream_answered(x);
     }
-    if (x.may_retry && (status >= 500 || status == 429)) {
+    if (x.may_retry && (status >= 500 || status == 429) && x.route.retry_budget->try_spend()) {
       finish_connection(x, parser, decoder);
       x.held = HeldResponse{status, std::move(content_type), std::move(relayed), std::move(extra_headers)};
       x.retry_wanted = true;
@@ -570,7 +570,7 @@ Task<> proxy_openai(HttpSession& session, Request& request, RequestContext& cont
     co_await session.respond_error(context, unknown);
     co_return;
   }
-  route->retry_budget->on_request();
+  worker.router().count_request(*route);
 
   Exchange x{session, worker, context, *route, endpoint};
   x.client_wants_usage = client_wants_stream_usage(scan);
@@ -596,7 +596,7 @@ Task<> proxy_openai(HttpSession& session, Request& request, RequestContext& cont
     tried[attempts++] = deployment;
     context.attempts = static_cast<unsigned>(attempts);
     begin_attempt(x, *deployment, request, scan);
-    x.may_retry = attempts < allowed && route->retry_budget->try_spend();
+    x.may_retry = attempts < allowed;
     {
       Attempt attempt(x);
       co_await run_exchange(x);
@@ -606,7 +606,6 @@ Task<> proxy_openai(HttpSession& session, Request& request, RequestContext& cont
       x.connection->close();
       x.connection.reset();
     }
-    if (x.may_retry && !x.retry_wanted) route->retry_budget->refund();
     if (!x.retry_wanted || x.client_gone || session.client_watch().client_gone()) break;
     worker.metrics().retried(route->alias);
   }

@@ -179,12 +179,13 @@ TEST(RetryBudget, EarnsAFractionPerRequestAndKeepsAReserve) {
   EXPECT_TRUE(budget.try_spend());
   EXPECT_TRUE(budget.try_spend());
   EXPECT_FALSE(budget.try_spend());
-  for (int i = 0; i < 10; ++i) budget.on_request();
+  budget.on_requests(10);
   EXPECT_TRUE(budget.try_spend());
   EXPECT_TRUE(budget.try_spend());
   EXPECT_FALSE(budget.try_spend());
-  budget.refund();
-  EXPECT_TRUE(budget.try_spend());
+  budget.on_requests(1000);  // capped at the reserve plus ten
+  for (int i = 0; i < 12; ++i) EXPECT_TRUE(budget.try_spend()) << i;
+  EXPECT_FALSE(budget.try_spend());
 }
 
 TEST(AdmissionQueue, PriorityThenArrivalWithAging) {
