@@ -29,9 +29,12 @@ bool DeploymentState::may_admit(Clock::time_point now) const {
 }
 
 void DeploymentState::succeeded() {
-  failures_.store(0, std::memory_order_relaxed);
-  open_for_ms_.store(0, std::memory_order_relaxed);
-  state_.store(CircuitState::closed, std::memory_order_relaxed);
+  // Written only when they change: every worker succeeds on every request, and stores to a shared
+  // cache line that did not change would still bounce it between cores.
+  if (failures_.load(std::memory_order_relaxed) != 0) failures_.store(0, std::memory_order_relaxed);
+  if (open_for_ms_.load(std::memory_order_relaxed) != 0) open_for_ms_.store(0, std::memory_order_relaxed);
+  if (state_.load(std::memory_order_relaxed) != CircuitState::closed)
+    state_.store(CircuitState::closed, std::memory_order_relaxed);
 }
 
 void DeploymentState::failed(Clock::time_point now) {

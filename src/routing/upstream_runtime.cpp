@@ -33,8 +33,12 @@ UpstreamRuntime::UpstreamRuntime(const UpstreamConfig& upstream_config) : config
 }
 
 void UpstreamRuntime::record_success() {
-  consecutive_failures.store(0, std::memory_order_relaxed);
-  last_success_unix_ms.store(unix_ms(), std::memory_order_relaxed);
+  // Stores to these shared fields only when they change (or once per 100 ms for the time), so
+  // workers do not bounce their cache line on every request.
+  if (consecutive_failures.load(std::memory_order_relaxed) != 0) consecutive_failures.store(0, std::memory_order_relaxed);
+  const auto now = unix_ms();
+  if (now - last_success_unix_ms.load(std::memory_order_relaxed) >= 100)
+    last_success_unix_ms.store(now, std::memory_order_relaxed);
 }
 
 void UpstreamRuntime::record_failure() {

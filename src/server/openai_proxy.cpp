@@ -513,6 +513,8 @@ Task<bool> first_deployment(Exchange& x, Priority priority, PickResult& pick) {
       if (pick.deployment || !pick.wait) {
         x.session.client_watch().set_wake_timer(nullptr);
         queue.leave(ticket, now - ticket->enqueued, true);
+        x.worker.metrics().queue_wait(x.route.alias, priority_name(priority),
+                                      std::chrono::duration<double>(now - ticket->enqueued).count());
         co_return true;
       }
     }

@@ -122,6 +122,11 @@ void MetricsShard::upstream_error(std::string_view upstream, std::string_view ki
 
 void MetricsShard::retried(std::string_view alias) { bump(retries_.at(key(alias))); }
 
+void MetricsShard::queue_wait(std::string_view alias, std::string_view priority, double seconds) {
+  auto& histogram = queue_wait_.at(key(alias, priority), Metrics::duration_buckets().size());
+  observe(histogram, Metrics::duration_buckets(), seconds);
+}
+
 Metrics::Metrics(unsigned shards) {
   for (unsigned i = 0; i < std::max(1u, shards); ++i) shards_.push_back(std::make_unique<MetricsShard>());
 }
@@ -167,6 +172,10 @@ std::string Metrics::render() const {
   families.push_back(counter_family(shards_, &MetricsShard::retries_, "switchyard_retries_total",
                                     "Requests sent to another deployment after a failed attempt, by model alias.",
                                     {"alias"}));
+  families.push_back(histogram_family(shards_, &MetricsShard::queue_wait_, duration_buckets(),
+                                      "switchyard_queue_wait_seconds",
+                                      "Time requests waited in their alias's queue before a deployment took them.",
+                                      {"alias", "priority"}));
   return prometheus::TextSerializer().Serialize(families);
 }
 

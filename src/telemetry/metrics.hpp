@@ -22,6 +22,7 @@ class MetricsShard {
   void tokens(std::string_view alias, std::int64_t input, std::int64_t output);
   void upstream_error(std::string_view upstream, std::string_view kind);
   void retried(std::string_view alias);
+  void queue_wait(std::string_view alias, std::string_view priority, double seconds);
   void in_flight_changed(int delta) { in_flight_.fetch_add(delta, std::memory_order_relaxed); }
 
  private:
@@ -35,6 +36,7 @@ class MetricsShard {
   ShardedFamily<CounterCell> tokens_;            // alias, direction
   ShardedFamily<CounterCell> upstream_errors_;   // upstream, kind
   ShardedFamily<CounterCell> retries_;           // alias
+  ShardedFamily<HistogramCell> queue_wait_;      // alias, priority
   std::atomic<std::int64_t> in_flight_{0};
 };
 

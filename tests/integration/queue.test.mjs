@@ -10,9 +10,11 @@ import {
   chatBody,
   gatewayConfig,
   getJson,
+  metricSum,
   openaiUpstream,
   pollUntil,
   postJson,
+  scrape,
   sleep,
   startFake,
   startGateway,
@@ -104,6 +106,12 @@ test('priorities: high queued later is served before low; low is still served', 
   assert.equal(stats.priorities.high.served, 3);
   assert.equal(stats.priorities.low.served, 3);
   assert.equal(stats.priorities.low.depth, 0);
+  const { samples } = await scrape(gw);
+  const waited = (priority) =>
+    metricSum(samples, 'switchyard_queue_wait_seconds_count', { alias: 'qwen-7b', priority });
+  assert.equal(waited('high'), 3);
+  assert.equal(waited('low'), 3);
+  assert.equal(metricSum(samples, 'switchyard_queue_depth', { alias: 'qwen-7b' }), 0);
 });
 
 test('a full queue answers 429 with Retry-After; a long wait answers 503', async () => {
@@ -124,6 +132,10 @@ test('a full queue answers 429 with Retry-After; a long wait answers 503', async
   const stats = await queueStats(gw);
   assert.equal(stats.priorities.normal.rejected_full, 1);
   assert.equal(stats.priorities.normal.timed_out, 1);
+  const { samples } = await scrape(gw);
+  const refusals = (reason) => metricSum(samples, 'switchyard_queue_rejections_total', { alias: 'qwen-7b', reason });
+  assert.equal(refusals('full'), 1);
+  assert.equal(refusals('timeout'), 1);
 });
 
 test('a client that leaves while queued gives its place back at once', async () => {
