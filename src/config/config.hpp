@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace switchyard {
@@ -81,6 +82,7 @@ struct DeploymentConfig {
 };
 
 enum class Strategy { round_robin, weighted, least_loaded, latency_based, random };
+std::string_view strategy_name(Strategy strategy);  // as written in the config file
 
 struct RetryConfig {
   unsigned max = 2;             // further attempts after the first, each on another deployment

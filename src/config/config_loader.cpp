@@ -165,14 +165,10 @@ void parse_health(const Reader& r, const YAML::Node& node, const std::string& pa
 }
 
 Strategy parse_strategy(const Reader& r, const YAML::Node& node, const std::string& path) {
-  static const std::pair<const char*, Strategy> kNames[] = {
-      {"round_robin", Strategy::round_robin},     {"weighted", Strategy::weighted},
-      {"least_loaded", Strategy::least_loaded},   {"latency_based", Strategy::latency_based},
-      {"random", Strategy::random},
-  };
   const auto text = r.string(node, path);
-  for (const auto& [name, strategy] : kNames)
-    if (text == name) return strategy;
+  for (const auto strategy : {Strategy::round_robin, Strategy::weighted, Strategy::least_loaded,
+                              Strategy::latency_based, Strategy::random})
+    if (text == strategy_name(strategy)) return strategy;
   r.fail(node, path,
          "must be one of: round_robin, weighted, least_loaded, latency_based, random (got \"" + text + "\")");
 }
@@ -321,6 +317,17 @@ Config parse_root(const YAML::Node& root, const std::string& source) {
 }
 
 }  // namespace
+
+std::string_view strategy_name(Strategy strategy) {
+  switch (strategy) {
+    case Strategy::round_robin: return "round_robin";
+    case Strategy::weighted: return "weighted";
+    case Strategy::least_loaded: return "least_loaded";
+    case Strategy::latency_based: return "latency_based";
+    case Strategy::random: return "random";
+  }
+  return "round_robin";
+}
 
 Config load_config_string(const std::string& yaml_text, const std::string& source_name) {
   YAML::Node root;

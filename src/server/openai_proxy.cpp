@@ -596,6 +596,7 @@ Task<> proxy_openai(HttpSession& session, Request& request, RequestContext& cont
     const Deployment* deployment = pick.deployment;
     if (!deployment) break;
     tried[attempts++] = deployment;
+    if (attempts > 1) worker.metrics().retried(route->alias);
     context.attempts = static_cast<unsigned>(attempts);
     begin_attempt(x, *deployment, request, scan);
     x.may_retry = attempts < allowed;
@@ -609,7 +610,6 @@ Task<> proxy_openai(HttpSession& session, Request& request, RequestContext& cont
       x.connection.reset();
     }
     if (!x.retry_wanted || x.client_gone || session.client_watch().client_gone()) break;
-    worker.metrics().retried(route->alias);
   }
   co_await session.client_watch().stop();
   if (session.client_watch().client_gone()) x.client_gone = true;

@@ -15,17 +15,6 @@ namespace {
 namespace json = boost::json;
 using Clock = std::chrono::steady_clock;
 
-std::string_view strategy_name(Strategy strategy) {
-  switch (strategy) {
-    case Strategy::round_robin: return "round_robin";
-    case Strategy::weighted: return "weighted";
-    case Strategy::least_loaded: return "least_loaded";
-    case Strategy::latency_based: return "latency_based";
-    case Strategy::random: return "random";
-  }
-  return "round_robin";
-}
-
 std::string_view circuit_name(CircuitState state) {
   switch (state) {
     case CircuitState::closed: return "closed";
