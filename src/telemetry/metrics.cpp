@@ -1,5 +1,7 @@
 #include "telemetry/metrics.hpp"
 
+#include <charconv>
+
 #include <prometheus/metric_family.h>
 #include <prometheus/text_serializer.h>
 
@@ -98,7 +100,8 @@ std::string& MetricsShard::key(std::string_view a, std::string_view b, std::stri
 
 void MetricsShard::request_finished(std::string_view alias, std::string_view upstream, int status, double seconds) {
   char status_text[8];
-  const auto length = static_cast<std::size_t>(std::snprintf(status_text, sizeof status_text, "%d", status));
+  const auto length = static_cast<std::size_t>(std::to_chars(status_text, status_text + sizeof status_text, status).ptr -
+                                               status_text);
   // An empty label value still needs its slot, so stand in "none" for a request that never got routed.
   bump(requests_.at(key(alias.empty() ? "none" : alias, upstream.empty() ? "none" : upstream,
                         std::string_view(status_text, length))));
