@@ -1,7 +1,5 @@
 #include "server/client_watch.hpp"
 
-#include <sys/socket.h>
-
 #include "upstream/upstream_connection.hpp"
 
 namespace switchyard {
@@ -13,6 +11,7 @@ struct ClientWatch::State {
   bool waiting = false;              // a wait is pending on the socket
   bool stopping = false;
   bool client_gone = false;
+  char peeked = 0;                   // where the peeking receive puts its byte (left in the socket)
 };
 
 ClientWatch::ClientWatch(tcp::socket& socket) : state_(std::make_shared<State>()) { state_->socket = &socket; }
@@ -32,21 +31,19 @@ void ClientWatch::start() {
 
 void ClientWatch::wait(const std::shared_ptr<State>& state) {
   state->waiting = true;
-  state->socket->async_wait(tcp::socket::wait_read, [state](const error_code& ec) {
-    state->waiting = false;
-    if (ec || !state->socket || state->stopping) return;
-    char byte;
-    const auto n = ::recv(state->socket->native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
-    if (n > 0) return;  // the client sent its next (pipelined) request: it is still there
-    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
-      wait(state);
-      return;
-    }
-    // Orderly close (0) or a reset: abort whatever the exchange is waiting for upstream.
-    state->client_gone = true;
-    if (state->upstream) state->upstream->cancel();
-    if (state->wake_timer) state->wake_timer->cancel();
-  });
+  // A peeking receive rather than async_wait: Asio tries a receive first and, when nothing is there,
+  // queues the operation without touching epoll (async_wait re-arms the descriptor with epoll_ctl,
+  // one more system call per request).
+  state->socket->async_receive(asio::buffer(&state->peeked, 1), tcp::socket::message_peek,
+                               [state](const error_code& ec, std::size_t n) {
+                                 state->waiting = false;
+                                 if (ec == asio::error::operation_aborted || !state->socket || state->stopping) return;
+                                 if (!ec && n > 0) return;  // the client sent its next (pipelined) request
+                                 // Orderly close (end of file) or a reset: abort what the exchange awaits.
+                                 state->client_gone = true;
+                                 if (state->upstream) state->upstream->cancel();
+                                 if (state->wake_timer) state->wake_timer->cancel();
+                               });
 }
 
 Task<> ClientWatch::stop() {

@@ -1,5 +1,5 @@
 // Notices a client that hangs up while its request is being proxied, and aborts the upstream call
-// (a client that leaves must not keep a GPU busy). One plain reactor wait on the client socket, armed
+// (a client that leaves must not keep a GPU busy). One peeking receive on the client socket, pending
 // for the life of one exchange: cheaper than running a second coroutine beside the exchange, which
 // showed up in profiles as a tenth of the per-request cost.
 // Belongs to one session, on its worker thread.
