@@ -8,8 +8,8 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// latency_based: the share of picks that go to a random candidate, and how old the last sample of a
-// deployment may be before it counts as unmeasured again (so a recovered one is tried once more).
+// latency_based: the share of picks that go to one of the other candidates, and how old the last
+// sample of a deployment may be before it counts as unmeasured again (a recovered one is tried again).
 constexpr double kExploreShare = 0.05;
 constexpr auto kStaleSample = std::chrono::seconds(10);
 
