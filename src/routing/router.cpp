@@ -57,6 +57,7 @@ PickResult Router::pick(const Route& route, std::span<const Deployment* const> t
         if (!at_capacity(d)) available_.push_back(&d);
       }
       if (!available_.empty()) {
+        if (!tried.empty()) keep_healthiest(available_);
         chosen = choose(route, available_);
         break;
       }
@@ -70,6 +71,14 @@ PickResult Router::pick(const Route& route, std::span<const Deployment* const> t
     lost_races_.push_back(chosen);
   }
   return PickResult{nullptr, false};
+}
+
+// A retry goes to the deployments with the fewest consecutive failures: after one failed, the next
+// attempt should not land on another that is failing too.
+void Router::keep_healthiest(std::vector<const Deployment*>& candidates) {
+  std::uint32_t fewest = std::numeric_limits<std::uint32_t>::max();
+  for (const auto* d : candidates) fewest = std::min(fewest, d->state->consecutive_failures());
+  std::erase_if(candidates, [fewest](const Deployment* d) { return d->state->consecutive_failures() > fewest; });
 }
 
 // Takes a slot below capacity, and the half-open probe when the circuit is due for one.

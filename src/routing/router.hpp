@@ -2,8 +2,9 @@
 // deployments that can take a request now — not tried yet for this request, upstream passing its
 // health checks, circuit closed (or due for its half-open probe), not cooling down after a 429 or 503
 // with Retry-After — and applies the alias's strategy to those of the first tier that has one below
-// capacity. A tier whose deployments could serve but are all full stops the search (the request
-// waits in the alias's queue) unless overflow is allowed, which lets it go on to the next tier.
+// capacity (for a retry, those of them with the fewest consecutive failures). A tier whose
+// deployments could serve but are all full stops the search (the request waits in the alias's
+// queue) unless overflow is allowed, which lets it go on to the next tier.
 // One per worker: its cursors, weights and random numbers are the worker's own; the loads it reads
 // and the slots it claims are shared.
 #pragma once
@@ -50,6 +51,7 @@ class Router {
   };
 
   bool claim(const Deployment& d, std::chrono::steady_clock::time_point now);
+  static void keep_healthiest(std::vector<const Deployment*>& candidates);
   const Deployment* choose(const Route& route, std::span<const Deployment* const> candidates);
   const Deployment* round_robin(const Route& route, std::span<const Deployment* const> candidates);
   const Deployment* weighted(const Route& route, std::span<const Deployment* const> candidates);

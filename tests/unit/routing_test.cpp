@@ -100,6 +100,20 @@ TEST(Router, TriedAndUnhealthyAndCoolingDownAreSkipped) {
   EXPECT_FALSE(none.wait);
 }
 
+TEST(Router, ARetryPrefersTheDeploymentsWithFewestRecentFailures) {
+  Fixture f(3, Strategy::round_robin);
+  Router router(*f.table, 1);
+  const Deployment* tried[] = {&f.route->deployments[0]};
+  f.route->deployments[1].state->failed(Clock::now());  // one failure: circuit still closed
+  for (int i = 0; i < 4; ++i) {
+    const auto pick = router.pick(*f.route, tried, false);
+    ASSERT_NE(pick.deployment, nullptr);
+    EXPECT_EQ(pick.deployment->name, "gpu2");
+    pick.deployment->state->release();
+  }
+  EXPECT_EQ(f.spread(router, 3).size(), 3u);  // first attempts still use all three
+}
+
 TEST(Router, FullTierWaitsUnlessOverflowIsAllowed) {
   Fixture f(2, Strategy::round_robin, {}, {0, 1}, 1);
   Router router(*f.table, 1);
