@@ -9,10 +9,13 @@ import {
   chatBody,
   chatContent,
   gatewayConfig,
+  getJson,
   makeTempDir,
   openaiUpstream,
+  pollUntil,
   postJson,
   runToExit,
+  sleep,
   startFake,
   startGateway,
   stopAll,
@@ -131,4 +134,32 @@ test('https upstream with verify: false -> 200 even without the CA', async () =>
   const r = await postJson(`${gw.url}/v1/chat/completions`, chatBody({ model: 'no-verify' }));
   assert.equal(r.status, 200, r.text);
   assert.equal(r.json.model, 'no-verify');
+});
+
+test('health checks over TLS: the verified upstream stays up, the one with an untrusted CA goes down', async () => {
+  const health = { interval_ms: 100, timeout_ms: 1000, unhealthy_after: 1 };
+  const checked = await startGateway(
+    gatewayConfig({
+      upstreams: {
+        trusted: openaiUpstream(`https://localhost:${fake.port}/v1`, { tls: { ca_file: certs.ca }, health }),
+        untrusted: openaiUpstream(`https://localhost:${fake.port}/v1`, { health }),
+      },
+      models: {
+        good: { deployments: [{ upstream: 'trusted', model: 'up-model' }] },
+        bad: { deployments: [{ upstream: 'untrusted', model: 'up-model' }] },
+      },
+    }),
+    { name: 'switchyard-health-tls' },
+  );
+  await pollUntil(async () => (await getJson(`${checked.url}/health`)).upstreams.untrusted.state === 'down', {
+    what: 'untrusted upstream reported down',
+  });
+  await sleep(300);  // a few more checks
+  const upstreams = (await getJson(`${checked.url}/health`)).upstreams;
+  assert.notEqual(upstreams.trusted.state, 'down', JSON.stringify(upstreams));
+  const r = await postJson(`${checked.url}/v1/chat/completions`, chatBody({ model: 'good' }));
+  assert.equal(r.status, 200, r.text);
+  const refused = await postJson(`${checked.url}/v1/chat/completions`, chatBody({ model: 'bad' }));
+  assert.equal(refused.status, 503, refused.text);
+  assert.equal(refused.json.error.code, 'no_deployment_available');
 });
