@@ -1,7 +1,6 @@
 #include "server/http_session.hpp"
 
 #include <spdlog/spdlog.h>
-#include <sys/socket.h>
 
 #include <charconv>
 
