@@ -73,6 +73,8 @@ std::string_view finish_reason(const Completion& c) {
   return c.length_limited ? R"("length")" : R"("stop")";
 }
 
+}  // namespace
+
 // Wraps `event` (one SSE event) into one HTTP chunk.
 void append_chunk(std::string& out, std::string_view event) {
   char buf[16];
@@ -82,6 +84,8 @@ void append_chunk(std::string& out, std::string_view event) {
   out += event;
   out += "\r\n";
 }
+
+namespace {
 
 void start_event(std::string& event, std::string_view prefix) {
   event.clear();
@@ -137,7 +141,9 @@ void append_head(std::string& out, int status, std::string_view content_type,
   out += "HTTP/1.1 ";
   append_int(out, status);
   out += ' ';
-  out += boost::beast::http::obsolete_reason(static_cast<boost::beast::http::status>(status));
+  // 529 (Anthropic's "overloaded") is not in Beast's table.
+  out += status == 529 ? std::string_view("Overloaded")
+                       : std::string_view(boost::beast::http::obsolete_reason(static_cast<boost::beast::http::status>(status)));
   out += "\r\nContent-Type: ";
   out += content_type;
   out += "\r\nContent-Length: ";

@@ -8,7 +8,8 @@
 
 namespace fake_upstream {
 
-enum class Endpoint : std::uint8_t { chat, text, embeddings };
+// chat, text and embeddings answer as OpenAI/llama-server do; messages as Anthropic does.
+enum class Endpoint : std::uint8_t { chat, text, embeddings, messages };
 
 struct Timings {
   double prompt_ms = 0;
@@ -39,6 +40,8 @@ void append_json_string(std::string& out, std::string_view s);
 void append_head(std::string& out, int status, std::string_view content_type,
                  std::size_t content_length, bool keep_alive);
 void append_stream_head(std::string& out, bool keep_alive);
+// Wraps `event` (one SSE event) into one HTTP chunk.
+void append_chunk(std::string& out, std::string_view event);
 
 // {"error":{"code":S,"message":"...","type":"..."}}
 void append_error_body(std::string& out, int status, std::string_view message);

@@ -11,6 +11,7 @@
 
 #include "request_scan.hpp"
 #include "responses.hpp"
+#include "anthropic_responses.hpp"
 #include "stats.hpp"
 
 #include <boost/asio.hpp>
@@ -232,6 +233,9 @@ class Session {
       if (path == "/embeddings") {
         co_return co_await inference(Endpoint::embeddings);
       }
+      if (path == "/messages") {
+        co_return co_await inference(Endpoint::messages);
+      }
       if (path == "/fake/reset") {
         shared_.stats.reset();
         co_return co_await reply(200, R"({"ok":true})");
@@ -313,6 +317,7 @@ class Session {
       co_return Outcome::dropped;
     }
     scan_request(parser_->get().body(), facts_);
+    endpoint_ = endpoint;
 
     const bool watch = b.hang || b.ttft_ms > 0 || b.gap_ms > 0;
     if (watch) {
@@ -376,7 +381,11 @@ class Session {
     }
     if (!facts_.stream) {
       body_.clear();
-      append_completion_body(body_, c);
+      if (endpoint == Endpoint::messages) {
+        append_message_body(body_, c);
+      } else {
+        append_completion_body(body_, c);
+      }
       co_return co_await write_body(b);
     }
     co_return co_await write_stream(c, b);
@@ -403,8 +412,11 @@ class Session {
     append_stream_prefix(prefix_, c);
     out_.clear();
     append_stream_head(out_, keep_alive_);
+    const bool anthropic = c.endpoint == Endpoint::messages;
     if (c.endpoint == Endpoint::chat) {
       append_role_chunk(out_, event_, prefix_);
+    } else if (anthropic) {
+      append_message_stream_start(out_, event_, c);
     }
     const bool drop = b.drop_after >= 0;
     const int content_chunks = drop ? std::min(b.drop_after, c.completion_tokens)
@@ -420,7 +432,11 @@ class Session {
           co_return Outcome::cancelled;
         }
       }
-      append_token_chunk(out_, event_, prefix_, c.endpoint, i);
+      if (anthropic) {
+        append_text_delta(out_, event_, i);
+      } else {
+        append_token_chunk(out_, event_, prefix_, c.endpoint, i);
+      }
       if (out_.size() >= kFlushAt) {
         const bool flushed = co_await flush();
         if (!flushed) {
@@ -432,11 +448,15 @@ class Session {
       const bool flushed = co_await flush();
       co_return flushed ? Outcome::dropped : Outcome::cancelled;
     }
-    append_finish_chunk(out_, event_, prefix_, c);
-    if (facts_.include_usage) {
-      append_usage_chunk(out_, event_, prefix_, c);
+    if (anthropic) {
+      append_message_stream_end(out_, event_, c);  // usage always comes in message_delta
+    } else {
+      append_finish_chunk(out_, event_, prefix_, c);
+      if (facts_.include_usage) {
+        append_usage_chunk(out_, event_, prefix_, c);
+      }
+      append_done_and_end(out_);
     }
-    append_done_and_end(out_);
     const bool flushed = co_await flush();
     co_return flushed ? Outcome::completed : Outcome::cancelled;
   }
@@ -471,7 +491,11 @@ class Session {
 
   asio::awaitable<bool> write_error(int status, std::string_view message, int retry_after_s = 0) {
     body_.clear();
-    append_error_body(body_, status, message);
+    if (endpoint_ == Endpoint::messages) {
+      append_anthropic_error_body(body_, status, message);
+    } else {
+      append_error_body(body_, status, message);
+    }
     co_return co_await write_json(status, body_, retry_after_s);
   }
 
@@ -543,6 +567,7 @@ class Session {
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   RequestFacts facts_;
+  Endpoint endpoint_ = Endpoint::chat;  // of the request being answered (error bodies follow its API)
   std::string head_;
   std::string body_;
   std::string out_;
