@@ -9,11 +9,19 @@ namespace {
 using boost::json::error_code;
 using boost::json::string_view;
 
-enum class Key : std::uint8_t { other, model, stream, stream_options, include_usage, max_tokens, input, encoding_format };
+enum class Key : std::uint8_t {
+  other, model, stream, stream_options, include_usage, max_tokens, input, encoding_format, options
+};
 
-Key classify(std::string_view k, bool in_stream_options) {
+Key classify(std::string_view k, bool in_stream_options, bool in_options) {
   if (in_stream_options) {
     return k == "include_usage" ? Key::include_usage : Key::other;
+  }
+  if (in_options) {
+    return k == "num_predict" ? Key::max_tokens : Key::other;
+  }
+  if (k == "options") {
+    return Key::options;
   }
   if (k == "model") {
     return Key::model;
@@ -37,7 +45,7 @@ Key classify(std::string_view k, bool in_stream_options) {
 }
 
 // Depth counts open containers; the top-level object is depth 1. Only keys at depth 1 (and at
-// depth 2 inside "stream_options") matter, and a value belongs to the last key seen at its depth.
+// depth 2 inside "stream_options" and Ollama's "options") matter, and a value belongs to the last key seen at its depth.
 class ScanHandler {
  public:
   static constexpr std::size_t max_object_size = std::size_t(-1);
@@ -52,6 +60,7 @@ class ScanHandler {
     depth_ = 0;
     key_ = Key::other;
     in_stream_options_ = false;
+    in_options_ = false;
     input_depth_ = -1;
     input_saw_number_ = false;
     in_model_part_ = false;
@@ -69,6 +78,9 @@ class ScanHandler {
       if (depth_ == 1 && key_ == Key::stream_options) {
         in_stream_options_ = true;
       }
+      if (depth_ == 1 && key_ == Key::options) {
+        in_options_ = true;
+      }
     }
     ++depth_;
     key_ = Key::other;
@@ -78,6 +90,7 @@ class ScanHandler {
     --depth_;
     if (depth_ == 1) {
       in_stream_options_ = false;
+      in_options_ = false;
     }
     key_ = Key::other;
     return true;
@@ -109,12 +122,12 @@ class ScanHandler {
     return true;
   }
   bool on_key(string_view s, std::size_t, error_code&) {
-    if (depth_ == 1 || (depth_ == 2 && in_stream_options_)) {
+    if (depth_ == 1 || (depth_ == 2 && (in_stream_options_ || in_options_))) {
       if (key_buf_.empty()) {
-        key_ = classify({s.data(), s.size()}, in_stream_options_);
+        key_ = classify({s.data(), s.size()}, in_stream_options_, in_options_);
       } else {
         key_buf_.append(s.data(), s.size());
-        key_ = classify(key_buf_, in_stream_options_);
+        key_ = classify(key_buf_, in_stream_options_, in_options_);
       }
     }
     key_buf_.clear();
@@ -165,6 +178,7 @@ class ScanHandler {
   bool on_bool(bool b, error_code&) {
     if (depth_ == 1 && key_ == Key::stream) {
       facts->stream = b;
+      facts->stream_given = true;
     } else if (depth_ == 2 && in_stream_options_ && key_ == Key::include_usage) {
       facts->include_usage = b;
     }
@@ -176,7 +190,7 @@ class ScanHandler {
 
  private:
   void number(double v) {
-    if (depth_ == 1 && key_ == Key::max_tokens) {
+    if ((depth_ == 1 || (depth_ == 2 && in_options_)) && key_ == Key::max_tokens) {
       // Negative means "no limit" to llama-server (n_predict -1).
       facts->max_tokens = v < 0 ? -1 : v > 1e9 ? 1000000000 : static_cast<std::int64_t>(v);
     } else if (depth_ == input_depth_) {
@@ -193,6 +207,7 @@ class ScanHandler {
   int depth_ = 0;
   Key key_ = Key::other;
   bool in_stream_options_ = false;
+  bool in_options_ = false;  // inside Ollama's "options"
   bool in_model_part_ = false;
   int input_depth_ = -1;  // depth of the elements of "input" when it is an array
   bool input_saw_number_ = false;
@@ -213,9 +228,11 @@ bool scan_request(std::string_view body, RequestFacts& facts) {
   facts.has_model = false;
   facts.model.clear();
   facts.stream = false;
+  facts.stream_given = false;
   facts.include_usage = false;
   facts.max_tokens = -1;
   facts.inputs = 0;
+  facts.base64 = false;
 
   parser.reset();
   parser.handler().facts = &facts;

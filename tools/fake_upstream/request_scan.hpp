@@ -13,8 +13,9 @@ struct RequestFacts {
   bool has_model = false;  // "model" present and a string
   std::string model;       // decoded value of "model"
   bool stream = false;
+  bool stream_given = false;    // "stream" present (Ollama streams unless told not to)
   bool include_usage = false;   // "stream_options":{"include_usage":true}
-  std::int64_t max_tokens = -1; // "max_tokens" or "max_completion_tokens"; -1 when absent
+  std::int64_t max_tokens = -1; // "max_tokens", "max_completion_tokens" or Ollama's "options":{"num_predict"}; -1 when absent
   int inputs = 0;               // embeddings: entries in "input"
   bool base64 = false;          // embeddings: "encoding_format":"base64" (the openai SDK's default)
 };

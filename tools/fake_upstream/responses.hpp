@@ -8,8 +8,9 @@
 
 namespace fake_upstream {
 
-// chat, text and embeddings answer as OpenAI/llama-server do; messages as Anthropic does.
-enum class Endpoint : std::uint8_t { chat, text, embeddings, messages };
+// chat, text and embeddings answer as OpenAI/llama-server do; messages as Anthropic does;
+// ollama_chat and ollama_generate as Ollama's /api/chat and /api/generate do.
+enum class Endpoint : std::uint8_t { chat, text, embeddings, messages, ollama_chat, ollama_generate };
 
 struct Timings {
   double prompt_ms = 0;

@@ -12,6 +12,7 @@
 #include "request_scan.hpp"
 #include "responses.hpp"
 #include "anthropic_responses.hpp"
+#include "ollama_responses.hpp"
 #include "stats.hpp"
 
 #include <boost/asio.hpp>
@@ -236,6 +237,12 @@ class Session {
       if (path == "/messages") {
         co_return co_await inference(Endpoint::messages);
       }
+      if (path == "/api/chat") {
+        co_return co_await inference(Endpoint::ollama_chat);
+      }
+      if (path == "/api/generate") {
+        co_return co_await inference(Endpoint::ollama_generate);
+      }
       if (path == "/fake/reset") {
         shared_.stats.reset();
         co_return co_await reply(200, R"({"ok":true})");
@@ -249,6 +256,16 @@ class Session {
       }
       if (path == "/models") {
         co_return co_await reply(200, shared_.models_body);
+      }
+      if (path == "/api/version") {
+        body_.clear();
+        append_ollama_version_body(body_);
+        co_return co_await reply(200, body_);
+      }
+      if (path == "/api/tags") {
+        body_.clear();
+        append_ollama_tags_body(body_, shared_.options.models);
+        co_return co_await reply(200, body_);
       }
       if (path.starts_with("/models/")) {
         co_return co_await model(path.substr(8));
@@ -379,10 +396,14 @@ class Session {
       append_embeddings_body(body_, c, facts_.inputs, facts_.base64);
       co_return co_await write_body(b);
     }
-    if (!facts_.stream) {
+    const bool ollama = endpoint == Endpoint::ollama_chat || endpoint == Endpoint::ollama_generate;
+    const bool stream = ollama && !facts_.stream_given ? true : facts_.stream;  // Ollama streams by default
+    if (!stream) {
       body_.clear();
       if (endpoint == Endpoint::messages) {
         append_message_body(body_, c);
+      } else if (ollama) {
+        append_ollama_body(body_, c, endpoint == Endpoint::ollama_chat);
       } else {
         append_completion_body(body_, c);
       }
@@ -411,8 +432,14 @@ class Session {
     prefix_.clear();
     append_stream_prefix(prefix_, c);
     out_.clear();
-    append_stream_head(out_, keep_alive_);
     const bool anthropic = c.endpoint == Endpoint::messages;
+    const bool ollama = c.endpoint == Endpoint::ollama_chat || c.endpoint == Endpoint::ollama_generate;
+    const bool ollama_chat = c.endpoint == Endpoint::ollama_chat;
+    if (ollama) {
+      append_ndjson_head(out_, keep_alive_);
+    } else {
+      append_stream_head(out_, keep_alive_);
+    }
     if (c.endpoint == Endpoint::chat) {
       append_role_chunk(out_, event_, prefix_);
     } else if (anthropic) {
@@ -434,6 +461,8 @@ class Session {
       }
       if (anthropic) {
         append_text_delta(out_, event_, i);
+      } else if (ollama) {
+        append_ollama_token_line(out_, event_, c, ollama_chat, i);
       } else {
         append_token_chunk(out_, event_, prefix_, c.endpoint, i);
       }
@@ -450,6 +479,8 @@ class Session {
     }
     if (anthropic) {
       append_message_stream_end(out_, event_, c);  // usage always comes in message_delta
+    } else if (ollama) {
+      append_ollama_done_line(out_, event_, c, ollama_chat);
     } else {
       append_finish_chunk(out_, event_, prefix_, c);
       if (facts_.include_usage) {
@@ -493,6 +524,8 @@ class Session {
     body_.clear();
     if (endpoint_ == Endpoint::messages) {
       append_anthropic_error_body(body_, status, message);
+    } else if (endpoint_ == Endpoint::ollama_chat || endpoint_ == Endpoint::ollama_generate) {
+      append_ollama_error_body(body_, message);
     } else {
       append_error_body(body_, status, message);
     }

@@ -1,0 +1,109 @@
+#include "ollama_responses.hpp"
+
+#include <ctime>
+
+namespace fake_upstream {
+namespace {
+
+// Ollama's created_at: RFC 3339 in UTC.
+void append_created_at(std::string& out, std::int64_t created) {
+  const std::time_t t = static_cast<std::time_t>(created);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  const auto n = std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  out += '"';
+  out.append(buf, n);
+  out += '"';
+}
+
+void append_start(std::string& out, const Completion& c) {
+  out += R"({"model":)";
+  out += c.model_json;
+  out += R"(,"created_at":)";
+  append_created_at(out, c.created);
+}
+
+void append_text(std::string& out, bool chat, std::string_view text) {
+  out += chat ? R"(,"message":{"role":"assistant","content":")" : R"(,"response":")";
+  out += text;
+  out += chat ? R"("})" : R"(")";
+}
+
+// done_reason, the counts and the durations (nanoseconds) of the final object.
+void append_done(std::string& out, const Completion& c) {
+  const auto ns = [](double ms) { return static_cast<std::int64_t>(ms * 1e6); };
+  out += R"(,"done_reason":")";
+  out += c.length_limited ? "length" : "stop";
+  out += R"(","done":true,"total_duration":)";
+  append_int(out, ns(c.timings.prompt_ms + c.timings.predicted_ms) + 1000000);
+  out += R"(,"load_duration":1000000,"prompt_eval_count":)";
+  append_int(out, c.prompt_tokens);
+  out += R"(,"prompt_eval_duration":)";
+  append_int(out, ns(c.timings.prompt_ms));
+  out += R"(,"eval_count":)";
+  append_int(out, c.completion_tokens);
+  out += R"(,"eval_duration":)";
+  append_int(out, ns(c.timings.predicted_ms));
+  out += '}';
+}
+
+}  // namespace
+
+void append_ollama_error_body(std::string& out, std::string_view message) {
+  out += R"({"error":)";
+  append_json_string(out, message);
+  out += '}';
+}
+
+void append_ollama_body(std::string& out, const Completion& c, bool chat) {
+  append_start(out, c);
+  append_text(out, chat, token_text(c.completion_tokens));
+  append_done(out, c);
+}
+
+void append_ollama_token_line(std::string& out, std::string& line, const Completion& c, bool chat, int i) {
+  line.clear();
+  append_start(line, c);
+  append_text(line, chat, token(i));
+  line += R"(,"done":false})";
+  line += '\n';
+  append_chunk(out, line);
+}
+
+void append_ollama_done_line(std::string& out, std::string& line, const Completion& c, bool chat) {
+  line.clear();
+  append_start(line, c);
+  append_text(line, chat, "");
+  append_done(line, c);
+  line += '\n';
+  append_chunk(out, line);
+  out += "0\r\n\r\n";
+}
+
+void append_ndjson_head(std::string& out, bool keep_alive) {
+  out += "HTTP/1.1 200 OK\r\nContent-Type: application/x-ndjson\r\nTransfer-Encoding: chunked\r\n";
+  out += keep_alive ? "\r\n" : "Connection: close\r\n\r\n";
+}
+
+void append_ollama_version_body(std::string& out) { out += R"({"version":"0.12.6"})"; }
+
+void append_ollama_tags_body(std::string& out, const std::vector<std::string>& models) {
+  out += R"({"models":[)";
+  for (std::size_t i = 0; i < models.size(); ++i) {
+    if (i) out += ',';
+    std::string name = models[i];
+    if (name.find(':') == std::string::npos) name += ":latest";
+    out += R"({"name":)";
+    append_json_string(out, name);
+    out += R"(,"model":)";
+    append_json_string(out, name);
+    out += R"(,"modified_at":"2026-01-01T00:00:00Z","size":2019393189,)"
+           R"("digest":"a80c4f17acd55265feec403c7aef86be0c25983ab279d83f3bcd3abbcb5b8b72",)"
+           R"("details":{"parent_model":"","format":"gguf","family":"llama","families":["llama"],)"
+           R"("parameter_size":"3.2B","quantization_level":"Q4_K_M"}})";
+  }
+  out += "]}";
+}
+
+}  // namespace fake_upstream
