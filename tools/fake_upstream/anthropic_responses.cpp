@@ -14,7 +14,18 @@ void append_event(std::string& out, std::string& event, std::string_view name, s
 }
 
 std::string_view stop_reason(const Completion& c) {
+  if (!c.tool_json.empty()) return "tool_use";
   return c.length_limited ? "max_tokens" : "end_turn";
+}
+
+void append_tool_use_block(std::string& out, const Completion& c, std::string_view input) {
+  out += R"({"type":"tool_use","id":"toolu_fake_)";
+  append_int(out, static_cast<std::int64_t>(c.id));
+  out += R"(","name":)";
+  out += c.tool_json;
+  out += R"(,"input":)";
+  out += input;
+  out += '}';
 }
 
 void append_usage(std::string& out, int input_tokens, int output_tokens) {
@@ -59,22 +70,52 @@ void append_anthropic_error_body(std::string& out, int status, std::string_view 
 
 void append_message_body(std::string& out, const Completion& c) {
   append_message_head(out, c);
-  out += R"("content":[{"type":"text","text":")";
-  out += token_text(c.completion_tokens);
-  out += R"("}],"stop_reason":")";
+  if (c.tool_json.empty()) {
+    out += R"("content":[{"type":"text","text":")";
+    out += token_text(c.completion_tokens);
+    out += R"("}],"stop_reason":")";
+  } else {
+    out += R"("content":[)";
+    append_tool_use_block(out, c, kToolArguments);
+    out += R"(],"stop_reason":")";
+  }
   out += stop_reason(c);
   out += R"(","stop_sequence":null,)";
   append_usage(out, c.prompt_tokens, c.completion_tokens);
   out += '}';
 }
 
-void append_message_stream_start(std::string& out, std::string& event, const Completion& c) {
+namespace {
+
+void append_message_start_event(std::string& out, std::string& event, const Completion& c) {
   std::string data = R"({"type":"message_start","message":)";
   append_message_head(data, c);
   data += R"("content":[],"stop_reason":null,"stop_sequence":null,)";
   append_usage(data, c.prompt_tokens, 1);
   data += "}}";
   append_event(out, event, "message_start", data);
+}
+
+}  // namespace
+
+void append_tool_use_stream_start(std::string& out, std::string& event, const Completion& c) {
+  append_message_start_event(out, event, c);
+  std::string data = R"({"type":"content_block_start","index":0,"content_block":)";
+  append_tool_use_block(data, c, "{}");
+  data += '}';
+  append_event(out, event, "content_block_start", data);
+  append_input_json_delta(out, event, "");
+}
+
+void append_input_json_delta(std::string& out, std::string& event, std::string_view piece) {
+  std::string data = R"({"type":"content_block_delta","index":0,"delta":{"type":"input_json_delta","partial_json":)";
+  append_json_string(data, piece);
+  data += "}}";
+  append_event(out, event, "content_block_delta", data);
+}
+
+void append_message_stream_start(std::string& out, std::string& event, const Completion& c) {
+  append_message_start_event(out, event, c);
   append_event(out, event, "content_block_start",
                R"({"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}})");
   append_event(out, event, "ping", R"({"type": "ping"})");

@@ -25,4 +25,9 @@ void append_message_stream_start(std::string& out, std::string& event, const Com
 void append_text_delta(std::string& out, std::string& event, int i);
 void append_message_stream_end(std::string& out, std::string& event, const Completion& c);
 
+// A tool_use answer streamed: message_start, a tool_use block start (input {}), input_json_delta
+// events (the first one empty, as the API sends it), then the same end as a text answer.
+void append_tool_use_stream_start(std::string& out, std::string& event, const Completion& c);
+void append_input_json_delta(std::string& out, std::string& event, std::string_view piece);
+
 }  // namespace fake_upstream

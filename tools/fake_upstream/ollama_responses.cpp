@@ -24,6 +24,16 @@ void append_start(std::string& out, const Completion& c) {
   append_created_at(out, c.created);
 }
 
+void append_tool_call_message(std::string& out, const Completion& c) {
+  out += R"(,"message":{"role":"assistant","content":"","tool_calls":[{"id":"call_)";
+  append_int(out, 10000000 + static_cast<std::int64_t>(c.id % 90000000));  // call_ + 8 characters
+  out += R"(","function":{"index":0,"name":)";
+  out += c.tool_json;
+  out += R"(,"arguments":)";
+  out += kToolArguments;
+  out += "}}]}";
+}
+
 void append_text(std::string& out, bool chat, std::string_view text) {
   out += chat ? R"(,"message":{"role":"assistant","content":")" : R"(,"response":")";
   out += text;
@@ -58,8 +68,21 @@ void append_ollama_error_body(std::string& out, std::string_view message) {
 
 void append_ollama_body(std::string& out, const Completion& c, bool chat) {
   append_start(out, c);
-  append_text(out, chat, token_text(c.completion_tokens));
+  if (chat && !c.tool_json.empty()) {
+    append_tool_call_message(out, c);
+  } else {
+    append_text(out, chat, token_text(c.completion_tokens));
+  }
   append_done(out, c);
+}
+
+void append_ollama_tool_call_line(std::string& out, std::string& line, const Completion& c) {
+  line.clear();
+  append_start(line, c);
+  append_tool_call_message(line, c);
+  line += R"(,"done":false})";
+  line += '\n';
+  append_chunk(out, line);
 }
 
 void append_ollama_token_line(std::string& out, std::string& line, const Completion& c, bool chat, int i) {

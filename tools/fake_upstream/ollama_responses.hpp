@@ -20,6 +20,8 @@ void append_ollama_body(std::string& out, const Completion& c, bool chat);
 // NDJSON lines, each one HTTP chunk: one per token, then the done:true line and the end of the body.
 void append_ollama_token_line(std::string& out, std::string& line, const Completion& c, bool chat, int i);
 void append_ollama_done_line(std::string& out, std::string& line, const Completion& c, bool chat);
+// A chat tool call arrives whole, in one done:false line (Ollama never streams arguments).
+void append_ollama_tool_call_line(std::string& out, std::string& line, const Completion& c);
 
 // Head of a chunked application/x-ndjson response.
 void append_ndjson_head(std::string& out, bool keep_alive);

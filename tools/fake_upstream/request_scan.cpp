@@ -10,7 +10,7 @@ using boost::json::error_code;
 using boost::json::string_view;
 
 enum class Key : std::uint8_t {
-  other, model, stream, stream_options, include_usage, max_tokens, input, encoding_format, options
+  other, model, stream, stream_options, include_usage, max_tokens, input, encoding_format, options, tools
 };
 
 Key classify(std::string_view k, bool in_stream_options, bool in_options) {
@@ -22,6 +22,9 @@ Key classify(std::string_view k, bool in_stream_options, bool in_options) {
   }
   if (k == "options") {
     return Key::options;
+  }
+  if (k == "tools") {
+    return Key::tools;
   }
   if (k == "model") {
     return Key::model;
@@ -64,6 +67,9 @@ class ScanHandler {
     input_depth_ = -1;
     input_saw_number_ = false;
     in_model_part_ = false;
+    in_tools_ = false;
+    tools_seen_ = 0;
+    tool_key_is_name_ = false;
     key_buf_.clear();
     top_is_object = false;
     return true;
@@ -75,6 +81,9 @@ class ScanHandler {
       top_is_object = true;
     } else {
       element_in_input();
+      if (depth_ == 2 && in_tools_) {
+        ++tools_seen_;
+      }
       if (depth_ == 1 && key_ == Key::stream_options) {
         in_stream_options_ = true;
       }
@@ -98,6 +107,9 @@ class ScanHandler {
 
   bool on_array_begin(error_code&) {
     element_in_input();
+    if (depth_ == 1 && key_ == Key::tools) {
+      in_tools_ = true;
+    }
     if (depth_ == 1 && key_ == Key::input) {
       input_depth_ = 2;
       input_saw_number_ = false;
@@ -107,6 +119,9 @@ class ScanHandler {
     return true;
   }
   bool on_array_end(std::size_t, error_code&) {
+    if (depth_ == 2) {
+      in_tools_ = false;
+    }
     if (depth_ == input_depth_) {
       if (facts->inputs == 0 && input_saw_number_) {
         facts->inputs = 1;  // one prompt given as token ids
@@ -122,6 +137,10 @@ class ScanHandler {
     return true;
   }
   bool on_key(string_view s, std::size_t, error_code&) {
+    // Inside the first tool: its "name" (depth 3, Anthropic) or "function"."name" (depth 4).
+    if (in_tools_ && tools_seen_ == 1 && (depth_ == 3 || depth_ == 4)) {
+      tool_key_is_name_ = key_buf_.empty() && string_view("name") == s;
+    }
     if (depth_ == 1 || (depth_ == 2 && (in_stream_options_ || in_options_))) {
       if (key_buf_.empty()) {
         key_ = classify({s.data(), s.size()}, in_stream_options_, in_options_);
@@ -145,6 +164,10 @@ class ScanHandler {
     return true;
   }
   bool on_string(string_view s, std::size_t, error_code&) {
+    if (tool_key_is_name_ && (depth_ == 3 || depth_ == 4) && facts->tool_name.empty()) {
+      facts->tool_name.assign(s.data(), s.size());
+      tool_key_is_name_ = false;
+    }
     if (depth_ == 1 && key_ == Key::model) {
       if (!in_model_part_) {
         facts->model.clear();
@@ -208,6 +231,9 @@ class ScanHandler {
   Key key_ = Key::other;
   bool in_stream_options_ = false;
   bool in_options_ = false;  // inside Ollama's "options"
+  bool in_tools_ = false;    // inside the top-level "tools" array
+  int tools_seen_ = 0;       // tool objects opened so far
+  bool tool_key_is_name_ = false;
   bool in_model_part_ = false;
   int input_depth_ = -1;  // depth of the elements of "input" when it is an array
   bool input_saw_number_ = false;
@@ -233,6 +259,7 @@ bool scan_request(std::string_view body, RequestFacts& facts) {
   facts.max_tokens = -1;
   facts.inputs = 0;
   facts.base64 = false;
+  facts.tool_name.clear();
 
   parser.reset();
   parser.handler().facts = &facts;

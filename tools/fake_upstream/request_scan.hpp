@@ -17,6 +17,7 @@ struct RequestFacts {
   bool include_usage = false;   // "stream_options":{"include_usage":true}
   std::int64_t max_tokens = -1; // "max_tokens", "max_completion_tokens" or Ollama's "options":{"num_predict"}; -1 when absent
   int inputs = 0;               // embeddings: entries in "input"
+  std::string tool_name;        // the first tool offered in "tools" (OpenAI/Ollama function.name or Anthropic name)
   bool base64 = false;          // embeddings: "encoding_format":"base64" (the openai SDK's default)
 };
 

@@ -70,6 +70,7 @@ void append_usage_and_timings(std::string& out, const Completion& c) {
 }
 
 std::string_view finish_reason(const Completion& c) {
+  if (!c.tool_json.empty()) return R"("tool_calls")";
   return c.length_limited ? R"("length")" : R"("stop")";
 }
 
@@ -196,7 +197,15 @@ void append_completion_body(std::string& out, const Completion& c) {
   out += R"(,"model":)";
   out += c.model_json;
   out += kFingerprint;
-  if (chat) {
+  if (chat && !c.tool_json.empty()) {
+    out += R"(,"choices":[{"index":0,"message":{"role":"assistant","content":null,"tool_calls":[{"id":"call_fake_)";
+    append_int(out, static_cast<std::int64_t>(c.id));
+    out += R"(","type":"function","function":{"name":)";
+    out += c.tool_json;
+    out += R"(,"arguments":)";
+    append_json_string(out, kToolArguments);
+    out += R"(}}]},"logprobs":null,"finish_reason":)";
+  } else if (chat) {
     out += R"(,"choices":[{"index":0,"message":{"role":"assistant","content":")";
     out += token_text(c.completion_tokens);
     out += R"("},"logprobs":null,"finish_reason":)";
@@ -301,6 +310,28 @@ void append_usage_chunk(std::string& out, std::string& event, std::string_view p
   event += "],";
   append_usage_and_timings(event, c);
   event += "}\n\n";
+  append_chunk(out, event);
+}
+
+void append_tool_call_start_chunk(std::string& out, std::string& event, std::string_view prefix,
+                                  const Completion& c) {
+  start_event(event, prefix);
+  event += R"({"index":0,"delta":{"tool_calls":[{"index":0,"id":"call_fake_)";
+  append_int(event, static_cast<std::int64_t>(c.id));
+  event += R"(","type":"function","function":{"name":)";
+  event += c.tool_json;
+  event += R"(,"arguments":""}}]},"logprobs":null,"finish_reason":null}]})"
+           "\n\n";
+  append_chunk(out, event);
+}
+
+void append_tool_arguments_chunk(std::string& out, std::string& event, std::string_view prefix,
+                                 std::string_view piece) {
+  start_event(event, prefix);
+  event += R"({"index":0,"delta":{"tool_calls":[{"index":0,"function":{"arguments":)";
+  append_json_string(event, piece);
+  event += R"(}}]},"logprobs":null,"finish_reason":null}]})"
+           "\n\n";
   append_chunk(out, event);
 }
 

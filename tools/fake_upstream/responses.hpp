@@ -27,7 +27,15 @@ struct Completion {
   int completion_tokens = 0;
   bool length_limited = false;  // finish_reason "length" instead of "stop"
   Timings timings;
+  // Not empty: the answer is a call of this tool (the first one the request offered) with
+  // kToolArguments, instead of text.
+  std::string_view tool_json;  // the tool name as a JSON string literal, quotes included
 };
+
+// The arguments of every fake tool call, and the pieces a stream sends them in (split mid-token, as
+// real servers do).
+inline constexpr std::string_view kToolArguments = R"({"location":"Paris"})";
+inline constexpr std::string_view kToolArgumentPieces[] = {R"({"locat)", R"(ion":"Pa)", R"(ris"})"};
 
 // "tok0 tok1 ... tok<n-1> ": the text of the first n tokens. Valid until the next call.
 std::string_view token_text(int n);
@@ -63,5 +71,12 @@ void append_finish_chunk(std::string& out, std::string& event, std::string_view 
 void append_usage_chunk(std::string& out, std::string& event, std::string_view prefix,
                         const Completion& c);
 void append_done_and_end(std::string& out);
+
+// Chat tool calls (OpenAI shape): the call's first chunk (id, name, empty arguments), one chunk per
+// argument piece, and the finish chunk with finish_reason "tool_calls".
+void append_tool_call_start_chunk(std::string& out, std::string& event, std::string_view prefix,
+                                  const Completion& c);
+void append_tool_arguments_chunk(std::string& out, std::string& event, std::string_view prefix,
+                                 std::string_view piece);
 
 }  // namespace fake_upstream

@@ -381,6 +381,13 @@ class Session {
     append_json_string(model_json_,
                        facts_.has_model ? facts_.model : shared_.options.models.front());
     c.model_json = model_json_;
+    const bool can_call_tools =
+        endpoint == Endpoint::chat || endpoint == Endpoint::messages || endpoint == Endpoint::ollama_chat;
+    if (can_call_tools && !facts_.tool_name.empty()) {
+      tool_json_.clear();
+      append_json_string(tool_json_, facts_.tool_name);
+      c.tool_json = tool_json_;
+    }
     c.prompt_tokens = static_cast<int>(std::max<std::size_t>(1, parser_->get().body().size() / 4));
     int n = std::clamp(b.tokens, 0, kMaxTokens);
     if (facts_.max_tokens >= 0 && facts_.max_tokens <= n) {
@@ -427,8 +434,62 @@ class Session {
     co_return drop ? Outcome::dropped : Outcome::completed;
   }
 
+  // A streamed tool call in the request's API. The argument pieces are separate writes when there
+  // is a gap, so a client sees a call split across reads.
+  asio::awaitable<Outcome> write_tool_call_stream(const Completion& c, const Behaviour& b) {
+    out_.clear();
+    if (c.endpoint == Endpoint::ollama_chat) {
+      append_ndjson_head(out_, keep_alive_);
+      append_ollama_tool_call_line(out_, event_, c);
+      append_ollama_done_line(out_, event_, c, true);
+      const bool flushed = co_await flush();
+      co_return flushed ? Outcome::completed : Outcome::cancelled;
+    }
+    const bool anthropic = c.endpoint == Endpoint::messages;
+    append_stream_head(out_, keep_alive_);
+    if (anthropic) {
+      append_tool_use_stream_start(out_, event_, c);
+    } else {
+      prefix_.clear();
+      append_stream_prefix(prefix_, c);
+      append_role_chunk(out_, event_, prefix_);
+      append_tool_call_start_chunk(out_, event_, prefix_, c);
+    }
+    for (const auto piece : kToolArgumentPieces) {
+      if (b.gap_ms > 0) {
+        const bool flushed = co_await flush();
+        if (!flushed) {
+          co_return Outcome::cancelled;
+        }
+        const bool still_there = co_await sleep(b.gap_ms);
+        if (!still_there) {
+          co_return Outcome::cancelled;
+        }
+      }
+      if (anthropic) {
+        append_input_json_delta(out_, event_, piece);
+      } else {
+        append_tool_arguments_chunk(out_, event_, prefix_, piece);
+      }
+    }
+    if (anthropic) {
+      append_message_stream_end(out_, event_, c);
+    } else {
+      append_finish_chunk(out_, event_, prefix_, c);
+      if (facts_.include_usage) {
+        append_usage_chunk(out_, event_, prefix_, c);
+      }
+      append_done_and_end(out_);
+    }
+    const bool flushed = co_await flush();
+    co_return flushed ? Outcome::completed : Outcome::cancelled;
+  }
+
   // Chunked SSE. Events produced together (no gap) go out in one write.
   asio::awaitable<Outcome> write_stream(const Completion& c, const Behaviour& b) {
+    if (!c.tool_json.empty()) {
+      co_return co_await write_tool_call_stream(c, b);
+    }
     prefix_.clear();
     append_stream_prefix(prefix_, c);
     out_.clear();
@@ -601,6 +662,7 @@ class Session {
   std::optional<http::request_parser<http::string_body>> parser_;
   RequestFacts facts_;
   Endpoint endpoint_ = Endpoint::chat;  // of the request being answered (error bodies follow its API)
+  std::string tool_json_;              // the tool a fake tool call names, as a JSON literal
   std::string head_;
   std::string body_;
   std::string out_;
