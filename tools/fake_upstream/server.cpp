@@ -457,11 +457,7 @@ class Session {
     }
     for (const auto piece : kToolArgumentPieces) {
       if (b.gap_ms > 0) {
-        const bool flushed = co_await flush();
-        if (!flushed) {
-          co_return Outcome::cancelled;
-        }
-        const bool still_there = co_await sleep(b.gap_ms);
+        const bool still_there = co_await pause(b.gap_ms);
         if (!still_there) {
           co_return Outcome::cancelled;
         }
@@ -475,14 +471,28 @@ class Session {
     if (anthropic) {
       append_message_stream_end(out_, event_, c);
     } else {
-      append_finish_chunk(out_, event_, prefix_, c);
-      if (facts_.include_usage) {
-        append_usage_chunk(out_, event_, prefix_, c);
-      }
-      append_done_and_end(out_);
+      append_openai_stream_end(c);
     }
     const bool flushed = co_await flush();
     co_return flushed ? Outcome::completed : Outcome::cancelled;
+  }
+
+  // Sends what is buffered, then waits `ms`. False when the client left.
+  asio::awaitable<bool> pause(int ms) {
+    const bool flushed = co_await flush();
+    if (!flushed) {
+      co_return false;
+    }
+    co_return co_await sleep(ms);
+  }
+
+  // The finish chunk, the usage chunk when asked for, [DONE] and the end of the chunked body.
+  void append_openai_stream_end(const Completion& c) {
+    append_finish_chunk(out_, event_, prefix_, c);
+    if (facts_.include_usage) {
+      append_usage_chunk(out_, event_, prefix_, c);
+    }
+    append_done_and_end(out_);
   }
 
   // Chunked SSE. Events produced together (no gap) go out in one write.
@@ -511,11 +521,7 @@ class Session {
                                     : c.completion_tokens;
     for (int i = 0; i < content_chunks; ++i) {
       if (i > 0 && b.gap_ms > 0) {
-        const bool flushed = co_await flush();
-        if (!flushed) {
-          co_return Outcome::cancelled;
-        }
-        const bool still_there = co_await sleep(b.gap_ms);
+        const bool still_there = co_await pause(b.gap_ms);
         if (!still_there) {
           co_return Outcome::cancelled;
         }
@@ -543,11 +549,7 @@ class Session {
     } else if (ollama) {
       append_ollama_done_line(out_, event_, c, ollama_chat);
     } else {
-      append_finish_chunk(out_, event_, prefix_, c);
-      if (facts_.include_usage) {
-        append_usage_chunk(out_, event_, prefix_, c);
-      }
-      append_done_and_end(out_);
+      append_openai_stream_end(c);
     }
     const bool flushed = co_await flush();
     co_return flushed ? Outcome::completed : Outcome::cancelled;
