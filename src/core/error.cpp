@@ -108,4 +108,32 @@ std::string openai_error_body(const ApiError& error) {
   return boost::json::serialize(outer);
 }
 
+std::string_view anthropic_error_type(int status) {
+  switch (status) {
+    case 400: return "invalid_request_error";
+    case 401: return "authentication_error";
+    case 403: return "permission_error";
+    case 404: return "not_found_error";
+    case 413: return "request_too_large";
+    case 429: return "rate_limit_error";
+    case 503:
+    case 529: return "overloaded_error";
+    case 504: return "timeout_error";
+    default: return status >= 400 && status < 500 ? "invalid_request_error" : "api_error";
+  }
+}
+
+std::string anthropic_error_body(int status, std::string_view message) {
+  const boost::json::object body{
+      {"type", "error"},
+      {"error", boost::json::object{{"type", anthropic_error_type(status)}, {"message", message}}},
+  };
+  return boost::json::serialize(body);
+}
+
+std::string error_body(ClientProtocol protocol, const ApiError& error) {
+  if (protocol == ClientProtocol::anthropic) return anthropic_error_body(http_status(error.kind), error.message);
+  return openai_error_body(error);
+}
+
 }  // namespace switchyard

@@ -143,16 +143,22 @@ Task<> HttpSession::dispatch(Request& request, RequestContext& context) {
   struct ProxyRoute {
     std::string_view path;
     OpenAiEndpoint endpoint;
+    ClientProtocol protocol;
   };
   static constexpr ProxyRoute kProxyRoutes[] = {
-      {"/v1/chat/completions", OpenAiEndpoint::chat_completions},
-      {"/v1/completions", OpenAiEndpoint::completions},
-      {"/v1/embeddings", OpenAiEndpoint::embeddings},
+      {"/v1/chat/completions", OpenAiEndpoint::chat_completions, ClientProtocol::openai},
+      {"/v1/completions", OpenAiEndpoint::completions, ClientProtocol::openai},
+      {"/v1/embeddings", OpenAiEndpoint::embeddings, ClientProtocol::openai},
+      // Anthropic Messages, served by OpenAI-compatible upstreams through the translators.
+      {"/v1/messages", OpenAiEndpoint::chat_completions, ClientProtocol::anthropic},
+      {"/anthropic/v1/messages", OpenAiEndpoint::chat_completions, ClientProtocol::anthropic},
   };
   for (const auto& route : kProxyRoutes) {
     if (target != route.path) continue;
+    context.protocol = route.protocol;
     if (method != http::verb::post) {
-      const auto body = openai_error_body({ErrorKind::method_not_allowed, "Use POST for " + std::string(route.path), {}});
+      const ApiError error{ErrorKind::method_not_allowed, "Use POST for " + std::string(route.path), {}};
+      const auto body = error_body(context.protocol, error);
       co_await respond(context, 405, "application/json", body, "Allow: POST\r\n");
       co_return;
     }
@@ -203,7 +209,7 @@ Task<bool> HttpSession::respond(const RequestContext& context, int status, std::
 }
 
 Task<bool> HttpSession::respond_error(const RequestContext& context, const ApiError& error) {
-  const auto body = openai_error_body(error);
+  const auto body = error_body(context.protocol, error);
   co_return co_await respond(context, http_status(error.kind), "application/json", body);
 }
 

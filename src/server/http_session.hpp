@@ -23,6 +23,7 @@ struct RequestContext {
   std::chrono::steady_clock::time_point received;
   std::string_view routed_node = "switchyard";  // the deployment that answered; the gateway itself by default
   unsigned attempts = 0;                        // deployments tried; sent as X-Switchyard-Attempts when > 0
+  ClientProtocol protocol = ClientProtocol::openai;  // the shape of its error bodies
   bool keep_alive = true;
 };
 

@@ -7,6 +7,7 @@
 
 #include "app/worker.hpp"
 #include "protocol/sse_parser.hpp"
+#include "server/anthropic_adapter.hpp"
 #include "protocol/upstream_json_scan.hpp"
 #include "server/upstream_request.hpp"
 #include "upstream/upstream_connection.hpp"
@@ -75,7 +76,9 @@ struct Exchange {
   RequestContext& context;
   const Route& route;
   OpenAiEndpoint endpoint;
+  std::string_view client_body;  // the OpenAI request: as the client sent it, or translated to OpenAI
   bool client_wants_usage = false;
+  bool anthropic = false;        // the client speaks Anthropic Messages: answers are translated back
   int status = 0;              // what the client got; 0 until something was sent
   bool client_gone = false;
   std::int64_t prompt_tokens = -1;
@@ -128,7 +131,7 @@ Task<> fail_before_response(Exchange& x, ErrorKind kind, const error_code& ec) {
   upstream_failed(x, error_kind_name(kind));
   const ApiError error{kind, describe_failure(kind, x.upstream(), ec), {}};
   if (x.may_retry && x.route.retry_budget->try_spend()) {
-    x.held = HeldResponse{http_status(kind), "application/json", openai_error_body(error), {}};
+    x.held = HeldResponse{http_status(kind), "application/json", error_body(x.context.protocol, error), {}};
     x.retry_wanted = true;
     co_return;
   }
@@ -250,8 +253,10 @@ Task<> relay_whole(Exchange& x, ResponseParser& parser) {
   std::string relayed;
   if (status >= 200 && status < 300) {
     const auto scan = scan_upstream_json(body);
-    if (scan.valid && scan.is_object) {
-      note_usage(x, scan);
+    if (scan.valid && scan.is_object) note_usage(x, scan);
+    if (x.anthropic) {
+      relayed = translate_openai_answer(body, x.route.alias);
+    } else if (scan.valid && scan.is_object) {
       rewrite_model_field(body, scan, x.route.alias, relayed, x.route.alias_json);
     } else {
       relayed = std::move(body);
@@ -259,8 +264,13 @@ Task<> relay_whole(Exchange& x, ResponseParser& parser) {
     upstream_answered(x);
   } else {
     // The upstream's own error reaches the client as it was, status and body (unless another
-    // deployment is tried and does better).
-    relayed = std::move(body);
+    // deployment is tried and does better), in the client's protocol.
+    if (x.anthropic) {
+      relayed = translate_upstream_error(status, body);
+      content_type = "application/json";
+    } else {
+      relayed = std::move(body);
+    }
     if (const auto cool_down = retry_after(parser)) x.deployment->state->cool_down_until(Clock::now() + *cool_down);
     if (status >= 500) {
       upstream_failed(x, "http_5xx");
@@ -334,14 +344,27 @@ Task<> relay_stream(Exchange& x, ResponseParser& parser) {
   SseParser sse;
   std::string out;
   out.reserve(16384);  // what one read can carry, give or take the framing
+  std::optional<AnthropicStreamAdapter> anthropic;
+  if (x.anthropic) anthropic.emplace(x.route.alias, "msg_" + x.context.request_id);
+  const auto on_event = [&](const SseEvent& event) {
+    if (!anthropic) {
+      relay_event(x, event, out);
+      return;
+    }
+    // Metrics and time to first token come from the OpenAI chunk; the client gets Anthropic events.
+    std::string ignored;
+    relay_event(x, event, ignored);
+    anthropic->on_event(event, out);
+  };
   error_code failure;
   while (!decoder.done()) {
     auto [ec, piece] = co_await x.connection->read_body(decoder, x.upstream().timeouts.chunk_gap);
     out.clear();
-    sse.feed(piece, [&](const SseEvent& event) { relay_event(x, event, out); });
+    sse.feed(piece, on_event);
     if (!ec && decoder.done()) {
       // All in: the upstream connection goes back to the pool, and the end of the body leaves with
       // the last events in one write.
+      if (anthropic) anthropic->on_end(out);
       upstream_answered(x);
       x.status = status;
       finish_connection(x, parser, decoder);
@@ -387,7 +410,11 @@ Task<> relay_stream(Exchange& x, ResponseParser& parser) {
                              : "Upstream '" + x.upstream().name + "' ended the stream early: " + failure.message() + ".",
                          {}};
     std::string event;
-    append_data_event(event, {}, openai_error_body(error));
+    if (x.anthropic) {
+      AnthropicStreamAdapter::append_error(error.message, event);
+    } else {
+      append_data_event(event, {}, openai_error_body(error));
+    }
     x.session.client_watch().set_upstream(nullptr);
     x.connection->close();
     x.connection.reset();
@@ -463,7 +490,7 @@ void begin_attempt(Exchange& x, const Deployment& deployment, const Request& req
   x.outcome_recorded = false;
   x.attempt_started = Clock::now();
   x.first_byte_at = x.attempt_started;
-  rewrite_request_body(request.body(), scan, deployment.config->model, x.upstream_body, deployment.model_json);
+  rewrite_request_body(x.client_body, scan, deployment.config->model, x.upstream_body, deployment.model_json);
   build_upstream_request_head(x.upstream_head, x.upstream(), endpoint_path(x.endpoint), x.upstream_body.size(),
                               x.context.request_id, request.base());
 }
@@ -471,7 +498,7 @@ void begin_attempt(Exchange& x, const Deployment& deployment, const Request& req
 // Answers a request the gateway refuses itself (queue full or timed out), with Retry-After.
 Task<> refuse(Exchange& x, ErrorKind kind, const std::string& message) {
   const ApiError error{kind, message, {}};
-  const auto body = openai_error_body(error);
+  const auto body = error_body(x.context.protocol, error);
   x.status = http_status(kind);
   const bool sent = co_await x.session.respond(x.context, x.status, "application/json", body, "Retry-After: 1\r\n");
   if (!sent) x.client_gone = true;
@@ -557,7 +584,18 @@ std::string unknown_model_message(const std::string& model, const RouteTable& ro
 
 Task<> proxy_openai(HttpSession& session, Request& request, RequestContext& context, OpenAiEndpoint endpoint) {
   auto& worker = session.worker();
-  const auto scan = scan_json(request.body());
+  const bool anthropic = context.protocol == ClientProtocol::anthropic;
+  std::string translated;  // an Anthropic request, as the OpenAI request sent upstream
+  if (anthropic) {
+    ApiError invalid;
+    if (!translate_anthropic_request(request.body(), translated, invalid)) {
+      worker.metrics().request_finished({}, {}, http_status(invalid.kind), 0);
+      co_await session.respond_error(context, invalid);
+      co_return;
+    }
+  }
+  const std::string_view client_body = anthropic ? std::string_view(translated) : std::string_view(request.body());
+  const auto scan = scan_json(client_body);
   ApiError error;
   if (!validate_openai_request(endpoint, scan, error)) {
     worker.metrics().request_finished({}, {}, http_status(error.kind), 0);
@@ -575,6 +613,8 @@ Task<> proxy_openai(HttpSession& session, Request& request, RequestContext& cont
   worker.router().count_request(*route);
 
   Exchange x{session, worker, context, *route, endpoint};
+  x.client_body = client_body;
+  x.anthropic = anthropic;
   x.client_wants_usage = client_wants_stream_usage(scan);
   RequestMetrics request_metrics(x);
   // A client that hangs up meanwhile aborts the upstream call (its pending reads and writes).
