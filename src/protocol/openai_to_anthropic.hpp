@@ -1,8 +1,8 @@
 // OpenAI Chat Completions response -> Anthropic Messages response, for an Anthropic client served by
 // an OpenAI-compatible upstream: text and tool calls as content blocks (tool arguments parsed into
 // `input`, ids made safe for Anthropic), finish_reason mapped to stop_reason (tool_use whenever tool
-// calls came back, whatever the upstream said), usage with cached tokens split out. Not yet wired
-// to a route: the translation layer is being built piece by piece. Pure; any thread.
+// calls came back, whatever the upstream said), usage with cached tokens split out. Used by the
+// /v1/messages route (server/anthropic_adapter). Pure; any thread.
 #pragma once
 
 #include <string>

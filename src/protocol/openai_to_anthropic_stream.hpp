@@ -3,8 +3,8 @@
 // tool_use blocks opened and closed one at a time with dense indices of their own (never OpenAI's
 // tool index); tool argument fragments passed on as input_json_delta, concatenated, never
 // re-sliced; message_delta held back until the usage chunk or [DONE], with stop_reason tool_use
-// whenever a tool was called; cached tokens reported as cache_read_input_tokens. Not yet wired to a
-// route. One per stream; not thread-safe.
+// whenever a tool was called; cached tokens reported as cache_read_input_tokens. Used by the
+// /v1/messages route (server/anthropic_adapter). One per stream; not thread-safe.
 #pragma once
 
 #include <algorithm>
