@@ -109,3 +109,24 @@ test('errors come back in Anthropic shape and as the SDK error classes', async (
     });
   }
 });
+
+test('an upstream that fails mid-stream ends the Anthropic stream with an error event', async () => {
+  const res = await fetch(`${gw.url}/v1/messages`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-fake-drop-after': '2' },
+    body: JSON.stringify(ask({ stream: true })),
+  });
+  assert.equal(res.status, 200);
+  const blocks = (await res.text()).trim().split('\n\n');
+  const names = blocks.map((b) => b.split('\n')[0].replace('event: ', ''));
+  assert.equal(names[0], 'message_start');
+  assert.equal(names.at(-1), 'error', names.join(' '));
+  assert.ok(!names.includes('message_stop'));
+  const data = JSON.parse(blocks.at(-1).split('\n')[1].replace('data: ', ''));
+  assert.equal(data.type, 'error');
+  assert.equal(data.error.type, 'api_error');
+  await assert.rejects(
+    client.messages.stream(ask(), { headers: { 'x-fake-drop-after': '2' } }).finalMessage(),
+    (error) => error instanceof Anthropic.APIError,
+  );
+});
