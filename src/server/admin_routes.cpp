@@ -15,8 +15,20 @@ std::int64_t unix_seconds(std::chrono::system_clock::time_point t) {
   return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
 }
 
-json::object model_object(std::string_view alias, std::int64_t created) {
-  return json::object{{"id", alias}, {"object", "model"}, {"created", created}, {"owned_by", "switchyard"}};
+std::string rfc3339(std::chrono::system_clock::time_point t) {
+  const std::time_t seconds = std::chrono::system_clock::to_time_t(t);
+  std::tm tm{};
+  gmtime_r(&seconds, &tm);
+  char buffer[32];
+  const auto n = std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return std::string(buffer, n);
+}
+
+// A model as the client's protocol lists it.
+json::object model_object(const RequestContext& context, std::string_view alias, std::chrono::system_clock::time_point created) {
+  if (context.protocol == ClientProtocol::anthropic)
+    return json::object{{"type", "model"}, {"id", alias}, {"display_name", alias}, {"created_at", rfc3339(created)}};
+  return json::object{{"id", alias}, {"object", "model"}, {"created", unix_seconds(created)}, {"owned_by", "switchyard"}};
 }
 
 std::string_view upstream_state(const UpstreamRuntime& upstream) {
@@ -62,12 +74,19 @@ Task<> serve_metrics(HttpSession& session, RequestContext& context) {
 
 Task<> serve_model_list(HttpSession& session, RequestContext& context) {
   auto& state = session.worker().state();
-  const auto created = unix_seconds(state.started_at());
   json::array data;
-  for (const auto& alias : state.routes().aliases()) data.push_back(model_object(alias, created));
+  for (const auto& alias : state.routes().aliases()) data.push_back(model_object(context, alias, state.started_at()));
   json::object list;
-  list["object"] = "list";
-  list["data"] = std::move(data);
+  if (context.protocol == ClientProtocol::anthropic) {
+    const auto& aliases = state.routes().aliases();
+    list["data"] = std::move(data);
+    list["has_more"] = false;
+    list["first_id"] = aliases.empty() ? json::value(nullptr) : json::value(aliases.front());
+    list["last_id"] = aliases.empty() ? json::value(nullptr) : json::value(aliases.back());
+  } else {
+    list["object"] = "list";
+    list["data"] = std::move(data);
+  }
   const auto text = json::serialize(list);
   co_await session.respond(context, 200, "application/json", text);
 }
@@ -85,7 +104,7 @@ Task<> serve_model(HttpSession& session, RequestContext& context, std::string_vi
     co_await session.respond_error(context, error);
     co_return;
   }
-  const auto text = json::serialize(model_object(id, unix_seconds(state.started_at())));
+  const auto text = json::serialize(model_object(context, id, state.started_at()));
   co_await session.respond(context, 200, "application/json", text);
 }
 

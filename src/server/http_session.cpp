@@ -178,6 +178,9 @@ Task<> HttpSession::dispatch(Request& request, RequestContext& context) {
     if (target == "/metrics") co_return co_await serve_metrics(*this, context);
     if (target == "/stats") co_return co_await serve_stats(*this, context);
     if (target == "/v1/queue/stats") co_return co_await serve_queue_stats(*this, context);
+    // The OpenAI and Anthropic SDKs share this path; Anthropic's send anthropic-version or x-api-key.
+    if (request.count("anthropic-version") != 0 || request.count("x-api-key") != 0)
+      context.protocol = ClientProtocol::anthropic;
     if (target == "/v1/models") co_return co_await serve_model_list(*this, context);
     co_return co_await serve_model(*this, context, target.substr(std::string_view("/v1/models/").size()));
   }

@@ -130,3 +130,19 @@ test('an upstream that fails mid-stream ends the Anthropic stream with an error 
     (error) => error instanceof Anthropic.APIError,
   );
 });
+
+test('models.list from the Anthropic SDK gets Anthropic-shaped models; plain clients still get OpenAI shape', async () => {
+  const page = await client.models.list();
+  const ids = page.data.map((m) => m.id);
+  assert.deepEqual(ids, ['qwen-7b']);
+  assert.equal(page.data[0].type, 'model');
+  assert.equal(page.data[0].display_name, 'qwen-7b');
+  assert.ok(!Number.isNaN(Date.parse(page.data[0].created_at)));
+  const one = await client.models.retrieve('qwen-7b');
+  assert.equal(one.id, 'qwen-7b');
+  await assert.rejects(client.models.retrieve('nope'), (error) => error instanceof Anthropic.NotFoundError);
+
+  const plain = await (await fetch(`${gw.url}/v1/models`)).json();
+  assert.equal(plain.object, 'list');
+  assert.equal(plain.data[0].object, 'model');
+});
