@@ -51,7 +51,7 @@ std::string translate_upstream_error(int status, std::string_view body) {
 }
 
 void AnthropicStreamAdapter::on_event(const SseEvent& event, std::string& out) {
-  if (!event.has_data) return;
+  if (!event.has_data || failed_) return;
   if (event.data == "[DONE]") {
     stream_.on_done(out);
     return;
@@ -65,6 +65,7 @@ void AnthropicStreamAdapter::on_event(const SseEvent& event, std::string& out) {
     if (error->is_object() && error->get_object().contains("message") && error->get_object().at("message").is_string())
       message = error->get_object().at("message").get_string();
     append_error(message, out);
+    failed_ = true;
     return;
   }
   stream_.on_chunk(chunk, out);

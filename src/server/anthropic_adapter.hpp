@@ -31,14 +31,17 @@ class AnthropicStreamAdapter {
   AnthropicStreamAdapter(std::string alias, std::string message_id) : stream_(std::move(alias), std::move(message_id)) {}
   // One upstream SSE event (OpenAI chunk or [DONE]).
   void on_event(const SseEvent& event, std::string& out);
-  // The upstream body ended cleanly: finish the message if [DONE] never came.
-  void on_end(std::string& out) { stream_.on_done(out); }
+  // The upstream body ended cleanly: finish the message if [DONE] never came (and no error ended it).
+  void on_end(std::string& out) {
+    if (!failed_) stream_.on_done(out);
+  }
   static void append_error(std::string_view message, std::string& out) {
     OpenAiToAnthropicStream::append_error_event("api_error", message, out);
   }
 
  private:
   OpenAiToAnthropicStream stream_;
+  bool failed_ = false;  // an error event went out: the stream ends there, without message_stop
 };
 
 }  // namespace switchyard

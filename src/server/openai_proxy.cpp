@@ -7,8 +7,8 @@
 
 #include "app/worker.hpp"
 #include "protocol/sse_parser.hpp"
-#include "server/anthropic_adapter.hpp"
 #include "protocol/upstream_json_scan.hpp"
+#include "server/anthropic_adapter.hpp"
 #include "server/upstream_request.hpp"
 #include "upstream/upstream_connection.hpp"
 
