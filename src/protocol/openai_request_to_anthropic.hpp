@@ -1,0 +1,26 @@
+// OpenAI Chat Completions request -> Anthropic Messages request, for a client of any protocol served
+// by an upstream of kind anthropic (the gateway's hub shape is OpenAI Chat). System and developer
+// messages become `system`; consecutive same-role messages are merged (Anthropic wants alternation);
+// tool messages become tool_result blocks in one user message; image_url parts become base64 or url
+// image sources; tools, tool_choice, stop, response_format are mapped; max_tokens defaults when unset
+// (Anthropic requires it); unset sampling parameters stay unset. Pure; any thread.
+#pragma once
+
+#include <cstdint>
+
+#include <boost/json/object.hpp>
+
+#include "core/error.hpp"
+
+namespace switchyard {
+
+struct AnthropicRequestOptions {
+  std::int64_t default_max_tokens = 4096;  // sent when the client gave no max_tokens
+};
+
+// Fills `anthropic` from `openai` (a parsed chat request). The model is copied as given; the caller
+// rewrites it. False with `error` set (param naming the field) when the request cannot be expressed.
+bool openai_to_anthropic_request(const boost::json::object& openai, boost::json::object& anthropic,
+                                 const AnthropicRequestOptions& options, ApiError& error);
+
+}  // namespace switchyard
