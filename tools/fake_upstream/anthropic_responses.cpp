@@ -72,6 +72,7 @@ void append_message_body(std::string& out, const Completion& c) {
   append_message_head(out, c);
   if (c.tool_json.empty()) {
     out += R"("content":[{"type":"text","text":")";
+    append_json_escaped(out, c.text_prefix);
     out += token_text(c.completion_tokens);
     out += R"("}],"stop_reason":")";
   } else {
@@ -126,6 +127,19 @@ void append_text_delta(std::string& out, std::string& event, int i) {
   data += token(i);
   data += R"("}})";
   append_event(out, event, "content_block_delta", data);
+}
+
+void append_text_delta(std::string& out, std::string& event, std::string_view text) {
+  std::string data = R"({"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":")";
+  append_json_escaped(data, text);
+  data += R"("}})";
+  append_event(out, event, "content_block_delta", data);
+}
+
+void append_count_tokens_body(std::string& out, int input_tokens) {
+  out += R"({"input_tokens":)";
+  append_int(out, input_tokens);
+  out += '}';
 }
 
 void append_message_stream_end(std::string& out, std::string& event, const Completion& c) {

@@ -1,4 +1,4 @@
-// Anthropic Messages API answers (POST /v1/messages): the message body, the named SSE events of a
+// Anthropic Messages API answers (POST /v1/messages and /v1/messages/count_tokens): the message body, the named SSE events of a
 // stream in the order the API sends them, and Anthropic's error body. Same conventions as
 // responses.hpp: pure functions appending to reusable strings.
 #pragma once
@@ -9,6 +9,9 @@
 #include "responses.hpp"
 
 namespace fake_upstream {
+
+// POST /v1/messages/count_tokens: {"input_tokens":N}.
+void append_count_tokens_body(std::string& out, int input_tokens);
 
 // {"type":"error","error":{"type":"...","message":"..."},"request_id":"req_fake"}
 void append_anthropic_error_body(std::string& out, int status, std::string_view message);
@@ -23,6 +26,8 @@ void append_message_body(std::string& out, const Completion& c);
 // message_stop, then the end of the chunked body.
 void append_message_stream_start(std::string& out, std::string& event, const Completion& c);
 void append_text_delta(std::string& out, std::string& event, int i);
+// A text_delta carrying `text` (escaped here): the answer's text_prefix.
+void append_text_delta(std::string& out, std::string& event, std::string_view text);
 void append_message_stream_end(std::string& out, std::string& event, const Completion& c);
 
 // A tool_use answer streamed: message_start, a tool_use block start (input {}), input_json_delta

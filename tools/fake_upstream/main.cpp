@@ -1,5 +1,8 @@
-// fake-upstream: a fast stand-in for llama-server (OpenAI-compatible) used by tests and benchmarks.
-// See docs/fake-upstream.md.
+// fake-upstream: a fast stand-in for the servers behind the gateway, used by tests and benchmarks:
+// llama-server (OpenAI-compatible), the Anthropic Messages API and Ollama's native API. Besides
+// text it answers tool calls, tool results (quoting them), images (counting them), embeddings and
+// Ollama's model endpoints, and rejects what the real servers reject. See docs/fake-upstream.md
+// and kEndpoints below.
 #include "options.hpp"
 #include "server.hpp"
 
@@ -36,6 +39,24 @@ void parse_listen(const std::string& listen, fake_upstream::Options& options) {
   options.port = static_cast<std::uint16_t>(value);
 }
 
+constexpr const char* kEndpoints = R"(Endpoints (the /v1 prefix is optional):
+  OpenAI / llama-server: GET /health, GET /v1/models[/NAME], POST /v1/chat/completions,
+    /v1/completions, /v1/embeddings
+  Anthropic: POST /v1/messages (max_tokens required), POST /v1/messages/count_tokens
+  Ollama: POST /api/chat, /api/generate, /api/embed, /api/embeddings, /api/show;
+    GET /api/version, /api/tags, /api/ps
+  Test hooks: GET /fake/stats, GET /fake/last, POST /fake/reset
+Answers: token i is "tok<i> "; a request offering tools gets a call of the first one with
+{"location":"Paris"}, unless its last turn is tool results: then text that starts with
+"The tool said: <content>. " per result. A request with N>0 images (OpenAI image_url parts,
+Anthropic image blocks, Ollama "images") gets text starting "I see N image(s). ". Images are
+checked like the real servers do (Ollama: base64; Anthropic: media type and base64), and so are
+tool results (OpenAI tool_call_id, Anthropic tool_use_id must answer the previous call).
+Embedding vectors are the same deterministic values on every API.
+Per-request headers x-fake-tokens, -ttft-ms, -gap-ms, -status, -error-rate, -hang, -drop-after,
+-close and -retry-after override the options of the same name.
+)";
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -43,14 +64,17 @@ int main(int argc, char** argv) {
   fake_upstream::Behaviour& b = options.behaviour;
   std::string listen = "127.0.0.1:8001";
 
-  CLI::App app{"fake-upstream: a fast fake llama-server for tests and benchmarks"};
+  CLI::App app{"fake-upstream: a fast fake llama-server, Anthropic API and Ollama for tests and benchmarks"};
+  app.footer(kEndpoints);
   app.add_option("--listen", listen, "HOST:PORT to listen on (port 0 picks a free port)")
       ->capture_default_str();
   app.add_option("--threads", options.threads, "worker threads (one acceptor each)")
       ->capture_default_str()
       ->check(CLI::Range(1, 256));
-  app.add_option("--model", options.models, "model listed by /v1/models (repeatable)")
-      ->capture_default_str();
+  auto* model = app.add_option("--model", options.models,
+                               "model listed by /v1/models, /api/tags and /api/ps (repeatable); when "
+                               "given, /api/show answers 404 for any other")
+                    ->capture_default_str();
   app.add_option("--tokens", b.tokens, "completion tokens generated")
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
@@ -86,6 +110,7 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
     parse_listen(listen, options);
+    options.models_given = model->count() > 0;
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
   }

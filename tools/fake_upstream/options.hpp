@@ -26,6 +26,7 @@ struct Options {
   std::uint16_t port = 8001;
   int threads = 1;
   std::vector<std::string> models{"fake-model"};
+  bool models_given = false;  // --model was given: /api/show knows only those models
   Behaviour behaviour;
   int loading_ms = 0;
   std::string tls_cert;

@@ -10,8 +10,31 @@ using boost::json::error_code;
 using boost::json::string_view;
 
 enum class Key : std::uint8_t {
-  other, model, stream, stream_options, include_usage, max_tokens, input, encoding_format, options, tools
+  other, model, stream, stream_options, include_usage, max_tokens, max_completion_tokens, input,
+  encoding_format, options, tools
 };
+
+// Keys and values that only appear in requests with images, tool messages or tool results.
+// Compared by length first: this runs for every key and string of every request.
+bool marks_deep_key(std::string_view k) {
+  switch (k.size()) {
+    case 6: return k == "images" || k == "source";
+    case 9: return k == "image_url";
+    case 11: return k == "tool_use_id";
+    case 12: return k == "tool_call_id";
+    default: return false;
+  }
+}
+
+bool marks_deep_value(std::string_view v) {
+  switch (v.size()) {
+    case 4: return v == "tool";
+    case 5: return v == "image";
+    case 9: return v == "image_url";
+    case 11: return v == "tool_result";
+    default: return false;
+  }
+}
 
 Key classify(std::string_view k, bool in_stream_options, bool in_options) {
   if (in_stream_options) {
@@ -35,8 +58,11 @@ Key classify(std::string_view k, bool in_stream_options, bool in_options) {
   if (k == "stream_options") {
     return Key::stream_options;
   }
-  if (k == "max_tokens" || k == "max_completion_tokens") {
+  if (k == "max_tokens") {
     return Key::max_tokens;
+  }
+  if (k == "max_completion_tokens") {
+    return Key::max_completion_tokens;
   }
   if (k == "input") {
     return Key::input;
@@ -137,17 +163,20 @@ class ScanHandler {
     return true;
   }
   bool on_key(string_view s, std::size_t, error_code&) {
+    std::string_view k(s.data(), s.size());
+    if (!key_buf_.empty()) {
+      key_buf_.append(s.data(), s.size());
+      k = key_buf_;
+    }
     // Inside the first tool: its "name" (depth 3, Anthropic) or "function"."name" (depth 4).
     if (in_tools_ && tools_seen_ == 1 && (depth_ == 3 || depth_ == 4)) {
-      tool_key_is_name_ = key_buf_.empty() && string_view("name") == s;
+      tool_key_is_name_ = k == "name";
     }
     if (depth_ == 1 || (depth_ == 2 && (in_stream_options_ || in_options_))) {
-      if (key_buf_.empty()) {
-        key_ = classify({s.data(), s.size()}, in_stream_options_, in_options_);
-      } else {
-        key_buf_.append(s.data(), s.size());
-        key_ = classify(key_buf_, in_stream_options_, in_options_);
-      }
+      key_ = classify(k, in_stream_options_, in_options_);
+    }
+    if (!facts->deep && marks_deep_key(k)) {
+      facts->deep = true;
     }
     key_buf_.clear();
     return true;
@@ -164,6 +193,9 @@ class ScanHandler {
     return true;
   }
   bool on_string(string_view s, std::size_t, error_code&) {
+    if (!facts->deep && marks_deep_value({s.data(), s.size()})) {
+      facts->deep = true;
+    }
     if (tool_key_is_name_ && (depth_ == 3 || depth_ == 4) && facts->tool_name.empty()) {
       facts->tool_name.assign(s.data(), s.size());
       tool_key_is_name_ = false;
@@ -213,9 +245,11 @@ class ScanHandler {
 
  private:
   void number(double v) {
-    if ((depth_ == 1 || (depth_ == 2 && in_options_)) && key_ == Key::max_tokens) {
+    if ((depth_ == 1 || (depth_ == 2 && in_options_)) &&
+        (key_ == Key::max_tokens || key_ == Key::max_completion_tokens)) {
       // Negative means "no limit" to llama-server (n_predict -1).
       facts->max_tokens = v < 0 ? -1 : v > 1e9 ? 1000000000 : static_cast<std::int64_t>(v);
+      facts->anthropic_max_tokens = facts->anthropic_max_tokens || (depth_ == 1 && key_ == Key::max_tokens);
     } else if (depth_ == input_depth_) {
       input_saw_number_ = true;
     }
@@ -260,6 +294,8 @@ bool scan_request(std::string_view body, RequestFacts& facts) {
   facts.inputs = 0;
   facts.base64 = false;
   facts.tool_name.clear();
+  facts.anthropic_max_tokens = false;
+  facts.deep = false;
 
   parser.reset();
   parser.handler().facts = &facts;

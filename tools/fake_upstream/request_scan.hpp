@@ -1,4 +1,5 @@
-// Pulls the few fields the fake needs out of a request body without building a JSON DOM.
+// Pulls the few fields the fake needs out of a request body without building a JSON DOM, and says
+// whether the body needs a closer look (images, tool results) that only a DOM walk can give.
 // Pure function of its input; each worker thread keeps its own scanner.
 #pragma once
 
@@ -19,6 +20,11 @@ struct RequestFacts {
   int inputs = 0;               // embeddings: entries in "input"
   std::string tool_name;        // the first tool offered in "tools" (OpenAI/Ollama function.name or Anthropic name)
   bool base64 = false;          // embeddings: "encoding_format":"base64" (the openai SDK's default)
+  bool anthropic_max_tokens = false;  // a number under the key "max_tokens" itself (Anthropic requires it)
+  // The body may carry images, tool messages or tool results (a key such as "images", "image_url",
+  // "source", "tool_call_id", "tool_use_id", or a value "tool", "image", "image_url", "tool_result"):
+  // the answer then needs request_inspect's DOM walk. Plain requests never pay for one.
+  bool deep = false;
 };
 
 // Validates `body` as JSON (the whole of it) and fills `facts`. Returns false when malformed.

@@ -32,15 +32,6 @@ TokenCache& token_cache() {
   return cache;
 }
 
-void append_double(std::string& out, double v) {
-  if (!std::isfinite(v)) {
-    v = 0;
-  }
-  char buf[32];
-  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
-  out.append(buf, end);
-}
-
 void append_usage_and_timings(std::string& out, const Completion& c) {
   const int p = c.prompt_tokens;
   const int n = c.completion_tokens;
@@ -118,14 +109,30 @@ void append_int(std::string& out, std::int64_t v) {
   out.append(buf, end);
 }
 
+void append_double(std::string& out, double v) {
+  if (!std::isfinite(v)) {
+    v = 0;
+  }
+  char buf[32];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
+  out.append(buf, end);
+}
+
 void append_json_string(std::string& out, std::string_view s) {
-  static constexpr char kHex[] = "0123456789abcdef";
   out += '"';
+  append_json_escaped(out, s);
+  out += '"';
+}
+
+void append_json_escaped(std::string& out, std::string_view s) {
+  static constexpr char kHex[] = "0123456789abcdef";
   for (char ch : s) {
     const auto u = static_cast<unsigned char>(ch);
     if (ch == '"' || ch == '\\') {
       out += '\\';
       out += ch;
+    } else if (ch == '\n') {
+      out += "\\n";
     } else if (u < 0x20) {
       out += "\\u00";
       out += kHex[u >> 4];
@@ -134,7 +141,26 @@ void append_json_string(std::string& out, std::string_view s) {
       out += ch;
     }
   }
-  out += '"';
+}
+
+void embedding_values(int i, float (&values)[kEmbeddingSize]) {
+  for (int j = 0; j < kEmbeddingSize; ++j) {
+    // Deterministic, varied values in [-0.5, 0.5].
+    values[j] = static_cast<float>(((i * kEmbeddingSize + j) * 37) % 101 - 50) / 100.0f;
+  }
+}
+
+void append_embedding_array(std::string& out, int i) {
+  float values[kEmbeddingSize];
+  embedding_values(i, values);
+  out += '[';
+  for (int j = 0; j < kEmbeddingSize; ++j) {
+    if (j != 0) {
+      out += ',';
+    }
+    append_double(out, values[j]);
+  }
+  out += ']';
 }
 
 void append_head(std::string& out, int status, std::string_view content_type,
@@ -187,6 +213,25 @@ void append_error_body(std::string& out, int status, std::string_view message) {
   out += R"("}})";
 }
 
+void append_openai_invalid_request_body(std::string& out, std::string_view message,
+                                        std::string_view param, std::string_view code) {
+  out += R"({"error":{"message":)";
+  append_json_string(out, message);
+  out += R"(,"type":"invalid_request_error","param":)";
+  if (param.empty()) {
+    out += "null";
+  } else {
+    append_json_string(out, param);
+  }
+  out += R"(,"code":)";
+  if (code.empty()) {
+    out += "null";
+  } else {
+    append_json_string(out, code);
+  }
+  out += "}}";
+}
+
 void append_completion_body(std::string& out, const Completion& c) {
   const bool chat = c.endpoint == Endpoint::chat;
   out += chat ? R"({"id":"chatcmpl-)" : R"({"id":"cmpl-)";
@@ -207,6 +252,7 @@ void append_completion_body(std::string& out, const Completion& c) {
     out += R"(}}]},"logprobs":null,"finish_reason":)";
   } else if (chat) {
     out += R"(,"choices":[{"index":0,"message":{"role":"assistant","content":")";
+    append_json_escaped(out, c.text_prefix);
     out += token_text(c.completion_tokens);
     out += R"("},"logprobs":null,"finish_reason":)";
   } else {
@@ -225,12 +271,9 @@ void append_embeddings_body(std::string& out, const Completion& c, int inputs, b
   for (int i = 0; i < inputs; ++i) {
     out += i == 0 ? R"({"object":"embedding","index":)" : R"(,{"object":"embedding","index":)";
     append_int(out, i);
-    float values[8];
-    for (int j = 0; j < 8; ++j) {
-      // Deterministic, varied values in [-0.5, 0.5].
-      values[j] = static_cast<float>(((i * 8 + j) * 37) % 101 - 50) / 100.0f;
-    }
     if (base64) {
+      float values[kEmbeddingSize];
+      embedding_values(i, values);
       unsigned char encoded[4 * ((sizeof values + 2) / 3) + 1];
       const int length = EVP_EncodeBlock(encoded, reinterpret_cast<const unsigned char*>(values), sizeof values);
       out += R"(,"embedding":")";
@@ -238,14 +281,9 @@ void append_embeddings_body(std::string& out, const Completion& c, int inputs, b
       out += "\"}";
       continue;
     }
-    out += R"(,"embedding":[)";
-    for (int j = 0; j < 8; ++j) {
-      if (j != 0) {
-        out += ',';
-      }
-      append_double(out, values[j]);
-    }
-    out += "]}";
+    out += R"(,"embedding":)";
+    append_embedding_array(out, i);
+    out += '}';
   }
   out += R"(],"model":)";
   out += c.model_json;
@@ -291,6 +329,16 @@ void append_token_chunk(std::string& out, std::string& event, std::string_view p
     event += R"(","index":0,"logprobs":null,"finish_reason":null}]})"
              "\n\n";
   }
+  append_chunk(out, event);
+}
+
+void append_text_chunk(std::string& out, std::string& event, std::string_view prefix,
+                       std::string_view text) {
+  start_event(event, prefix);
+  event += R"({"index":0,"delta":{"content":")";
+  append_json_escaped(event, text);
+  event += R"("},"logprobs":null,"finish_reason":null}]})"
+           "\n\n";
   append_chunk(out, event);
 }
 

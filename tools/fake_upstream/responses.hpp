@@ -8,9 +8,18 @@
 
 namespace fake_upstream {
 
-// chat, text and embeddings answer as OpenAI/llama-server do; messages as Anthropic does;
-// ollama_chat and ollama_generate as Ollama's /api/chat and /api/generate do.
-enum class Endpoint : std::uint8_t { chat, text, embeddings, messages, ollama_chat, ollama_generate };
+// chat, text and embeddings answer as OpenAI/llama-server do; messages and count_tokens as
+// Anthropic does; the ollama_* ones as Ollama's /api/chat, /api/generate, /api/embed and the legacy
+// /api/embeddings do.
+enum class Endpoint : std::uint8_t {
+  chat, text, embeddings, messages, count_tokens, ollama_chat, ollama_generate, ollama_embed, ollama_embeddings
+};
+
+inline bool is_anthropic(Endpoint e) { return e == Endpoint::messages || e == Endpoint::count_tokens; }
+inline bool is_ollama(Endpoint e) {
+  return e == Endpoint::ollama_chat || e == Endpoint::ollama_generate || e == Endpoint::ollama_embed ||
+         e == Endpoint::ollama_embeddings;
+}
 
 struct Timings {
   double prompt_ms = 0;
@@ -30,6 +39,9 @@ struct Completion {
   // Not empty: the answer is a call of this tool (the first one the request offered) with
   // kToolArguments, instead of text.
   std::string_view tool_json;  // the tool name as a JSON string literal, quotes included
+  // Raw (unescaped) text that comes before the tokens of a text answer: "I see N image(s). " and
+  // "The tool said: <content>. " (see request_inspect.hpp). Streams send it as one chunk of its own.
+  std::string_view text_prefix;
 };
 
 // The arguments of every fake tool call, and the pieces a stream sends them in (split mid-token, as
@@ -44,6 +56,17 @@ std::string_view token(int i);
 
 void append_int(std::string& out, std::int64_t v);
 void append_json_string(std::string& out, std::string_view s);
+// The inside of a JSON string literal: `s` escaped, no quotes.
+void append_json_escaped(std::string& out, std::string_view s);
+// Shortest round-trip text of `v` (0 for NaN and infinities).
+void append_double(std::string& out, double v);
+
+// Embedding vectors: 8 deterministic values in [-0.5, 0.5] for the i-th input, the same for every
+// API, so a vector that crossed a translation can be compared with one fetched directly.
+inline constexpr int kEmbeddingSize = 8;
+void embedding_values(int i, float (&values)[kEmbeddingSize]);
+// "[v0,v1,...]", each value the float32 printed as the double it converts to.
+void append_embedding_array(std::string& out, int i);
 
 // "HTTP/1.1 <status> <reason>\r\n" and the headers, through the blank line.
 void append_head(std::string& out, int status, std::string_view content_type,
@@ -52,8 +75,12 @@ void append_stream_head(std::string& out, bool keep_alive);
 // Wraps `event` (one SSE event) into one HTTP chunk.
 void append_chunk(std::string& out, std::string_view event);
 
-// {"error":{"code":S,"message":"...","type":"..."}}
+// {"error":{"code":S,"message":"...","type":"..."}} (llama-server's shape)
 void append_error_body(std::string& out, int status, std::string_view message);
+// {"error":{"message":"...","type":"invalid_request_error","param":P,"code":C}} (OpenAI's own
+// shape, for the request checks OpenAI makes); an empty param or code is null.
+void append_openai_invalid_request_body(std::string& out, std::string_view message,
+                                        std::string_view param, std::string_view code);
 std::string_view error_type(int status);
 
 void append_completion_body(std::string& out, const Completion& c);
@@ -66,6 +93,9 @@ void append_stream_prefix(std::string& prefix, const Completion& c);
 void append_role_chunk(std::string& out, std::string& event, std::string_view prefix);
 void append_token_chunk(std::string& out, std::string& event, std::string_view prefix,
                         Endpoint endpoint, int i);
+// A chat content chunk carrying `text` (escaped here): the answer's text_prefix.
+void append_text_chunk(std::string& out, std::string& event, std::string_view prefix,
+                       std::string_view text);
 void append_finish_chunk(std::string& out, std::string& event, std::string_view prefix,
                          const Completion& c);
 void append_usage_chunk(std::string& out, std::string& event, std::string_view prefix,

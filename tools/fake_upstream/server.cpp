@@ -3,12 +3,15 @@
 // Requests are read with Beast's parser; responses are written as raw bytes (head and body in one
 // gather write; streams as chunked SSE, one event per chunk). Only requests that sleep or hang start
 // a second coroutine that reads the socket, so a client that goes away is noticed at once; the fast
-// path (no delays) costs one read and one write per request.
+// path (no delays) costs one read and one write per request. Bodies are only SAX-scanned
+// (request_scan); a DOM walk (request_inspect) is paid only by requests that carry images, tool
+// messages or tool results, and by the rarely used embed/show endpoints.
 //
 // Every co_await result is stored in a local before it is tested: GCC 12 miscompiled
 // `if (!co_await f())` here (the member coroutine resumed with a garbage `this`).
 #include "server.hpp"
 
+#include "request_inspect.hpp"
 #include "request_scan.hpp"
 #include "responses.hpp"
 #include "anthropic_responses.hpp"
@@ -237,11 +240,23 @@ class Session {
       if (path == "/messages") {
         co_return co_await inference(Endpoint::messages);
       }
+      if (path == "/messages/count_tokens") {
+        co_return co_await inference(Endpoint::count_tokens);
+      }
       if (path == "/api/chat") {
         co_return co_await inference(Endpoint::ollama_chat);
       }
       if (path == "/api/generate") {
         co_return co_await inference(Endpoint::ollama_generate);
+      }
+      if (path == "/api/embed") {
+        co_return co_await inference(Endpoint::ollama_embed);
+      }
+      if (path == "/api/embeddings") {
+        co_return co_await inference(Endpoint::ollama_embeddings);
+      }
+      if (path == "/api/show") {
+        co_return co_await ollama_show();
       }
       if (path == "/fake/reset") {
         shared_.stats.reset();
@@ -265,6 +280,11 @@ class Session {
       if (path == "/api/tags") {
         body_.clear();
         append_ollama_tags_body(body_, shared_.options.models);
+        co_return co_await reply(200, body_);
+      }
+      if (path == "/api/ps") {
+        body_.clear();
+        append_ollama_ps_body(body_, shared_.options.models, static_cast<std::int64_t>(std::time(nullptr)));
         co_return co_await reply(200, body_);
       }
       if (path.starts_with("/models/")) {
@@ -303,6 +323,27 @@ class Session {
       }
     }
     co_return co_await reply(404, kNotFoundBody);
+  }
+
+  // POST /api/show: any model, or with --model given only those (404 otherwise, as Ollama says).
+  asio::awaitable<bool> ollama_show() {
+    const std::string name = ollama_show_name(parser_->get().body());
+    body_.clear();
+    if (name.empty()) {
+      append_ollama_error_body(body_, "model is required");
+      co_return co_await reply(400, body_);
+    }
+    bool known = !shared_.options.models_given;
+    const std::string tagged = ollama_tagged_name(name);
+    for (const std::string& model : shared_.options.models) {
+      known = known || ollama_tagged_name(model) == tagged;
+    }
+    if (!known) {
+      append_ollama_error_body(body_, "model '" + name + "' not found");
+      co_return co_await reply(404, body_);
+    }
+    append_ollama_show_body(body_, name);
+    co_return co_await reply(200, body_);
   }
 
   asio::awaitable<bool> inference(Endpoint endpoint) {
@@ -372,6 +413,20 @@ class Session {
       const bool sent = co_await write_error(400, facts_.error);
       co_return sent ? Outcome::completed : Outcome::cancelled;
     }
+    if (endpoint == Endpoint::messages && !facts_.anthropic_max_tokens) {
+      const bool sent = co_await write_error(400, "max_tokens: Field required");
+      co_return sent ? Outcome::completed : Outcome::cancelled;
+    }
+    // Images and tool results need a DOM walk; the scan says when (plain requests skip it).
+    const bool inspected = facts_.deep && (endpoint == Endpoint::chat || is_anthropic(endpoint) ||
+                                           endpoint == Endpoint::ollama_chat || endpoint == Endpoint::ollama_generate);
+    if (inspected) {
+      inspect_request(endpoint, parser_->get().body(), inspection_);
+      if (inspection_.status != 0) {
+        const bool sent = co_await write_rejection(inspection_);
+        co_return sent ? Outcome::completed : Outcome::cancelled;
+      }
+    }
 
     Completion c;
     c.endpoint = endpoint;
@@ -383,10 +438,14 @@ class Session {
     c.model_json = model_json_;
     const bool can_call_tools =
         endpoint == Endpoint::chat || endpoint == Endpoint::messages || endpoint == Endpoint::ollama_chat;
-    if (can_call_tools && !facts_.tool_name.empty()) {
+    const bool answers_tool_result = inspected && inspection_.last_is_tool_result;
+    if (can_call_tools && !facts_.tool_name.empty() && !answers_tool_result) {
       tool_json_.clear();
       append_json_string(tool_json_, facts_.tool_name);
       c.tool_json = tool_json_;
+    }
+    if (inspected) {
+      c.text_prefix = inspection_.text_prefix;
     }
     c.prompt_tokens = static_cast<int>(std::max<std::size_t>(1, parser_->get().body().size() / 4));
     int n = std::clamp(b.tokens, 0, kMaxTokens);
@@ -394,19 +453,38 @@ class Session {
       n = static_cast<int>(facts_.max_tokens);
       c.length_limited = true;
     }
-    c.completion_tokens = endpoint == Endpoint::embeddings ? 0 : n;
+    const bool embeddings = endpoint == Endpoint::embeddings || endpoint == Endpoint::ollama_embed ||
+                            endpoint == Endpoint::ollama_embeddings || endpoint == Endpoint::count_tokens;
+    c.completion_tokens = embeddings ? 0 : n;
     c.timings.prompt_ms = b.ttft_ms > 0 ? b.ttft_ms : c.prompt_tokens * 0.05;
     c.timings.predicted_ms = b.gap_ms > 0 ? static_cast<double>(b.gap_ms) * n : n * 0.5;
 
-    if (endpoint == Endpoint::embeddings) {
-      body_.clear();
-      append_embeddings_body(body_, c, facts_.inputs, facts_.base64);
-      co_return co_await write_body(b);
+    body_.clear();
+    switch (endpoint) {
+      case Endpoint::embeddings:
+        append_embeddings_body(body_, c, facts_.inputs, facts_.base64);
+        co_return co_await write_body(b);
+      case Endpoint::count_tokens:
+        append_count_tokens_body(body_, c.prompt_tokens);  // what /v1/messages reports as input_tokens
+        co_return co_await write_body(b);
+      case Endpoint::ollama_embed: {
+        const int inputs = ollama_embed_inputs(parser_->get().body());
+        if (inputs < 0) {
+          const bool sent = co_await write_error(400, "invalid input type");
+          co_return sent ? Outcome::completed : Outcome::cancelled;
+        }
+        append_ollama_embed_body(body_, c, inputs);
+        co_return co_await write_body(b);
+      }
+      case Endpoint::ollama_embeddings:
+        append_ollama_embedding_body(body_, ollama_prompt_empty(parser_->get().body()));
+        co_return co_await write_body(b);
+      default:
+        break;
     }
     const bool ollama = endpoint == Endpoint::ollama_chat || endpoint == Endpoint::ollama_generate;
     const bool stream = ollama && !facts_.stream_given ? true : facts_.stream;  // Ollama streams by default
     if (!stream) {
-      body_.clear();
       if (endpoint == Endpoint::messages) {
         append_message_body(body_, c);
       } else if (ollama) {
@@ -516,6 +594,15 @@ class Session {
     } else if (anthropic) {
       append_message_stream_start(out_, event_, c);
     }
+    if (!c.text_prefix.empty()) {
+      if (anthropic) {
+        append_text_delta(out_, event_, c.text_prefix);
+      } else if (ollama) {
+        append_ollama_text_line(out_, event_, c, ollama_chat, c.text_prefix);
+      } else {
+        append_text_chunk(out_, event_, prefix_, c.text_prefix);
+      }
+    }
     const bool drop = b.drop_after >= 0;
     const int content_chunks = drop ? std::min(b.drop_after, c.completion_tokens)
                                     : c.completion_tokens;
@@ -585,14 +672,25 @@ class Session {
 
   asio::awaitable<bool> write_error(int status, std::string_view message, int retry_after_s = 0) {
     body_.clear();
-    if (endpoint_ == Endpoint::messages) {
+    if (is_anthropic(endpoint_)) {
       append_anthropic_error_body(body_, status, message);
-    } else if (endpoint_ == Endpoint::ollama_chat || endpoint_ == Endpoint::ollama_generate) {
+    } else if (is_ollama(endpoint_)) {
       append_ollama_error_body(body_, message);
     } else {
       append_error_body(body_, status, message);
     }
     co_return co_await write_json(status, body_, retry_after_s);
+  }
+
+  // A request the real server would refuse (request_inspect): OpenAI's own error shape with param
+  // and code; the other APIs' usual error bodies.
+  asio::awaitable<bool> write_rejection(const Inspection& rejected) {
+    if (endpoint_ != Endpoint::chat) {
+      co_return co_await write_error(rejected.status, rejected.message);
+    }
+    body_.clear();
+    append_openai_invalid_request_body(body_, rejected.message, rejected.param, rejected.code);
+    co_return co_await write_json(rejected.status, body_);
   }
 
   // False when the client went away during the wait.
@@ -663,6 +761,7 @@ class Session {
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   RequestFacts facts_;
+  Inspection inspection_;              // of the request being answered, when facts_.deep
   Endpoint endpoint_ = Endpoint::chat;  // of the request being answered (error bodies follow its API)
   std::string tool_json_;              // the tool a fake tool call names, as a JSON literal
   std::string head_;
