@@ -68,4 +68,16 @@ void Worker::stop() {
   thread_.join();
 }
 
+ssl::context& Worker::image_tls() {
+  if (!image_tls_) {
+    image_tls_ = std::make_unique<ssl::context>(ssl::context::tls_client);
+    image_tls_->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
+                            ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1);
+    error_code ignored;  // without a trust store, https fetches fail verification with a clear error
+    image_tls_->set_default_verify_paths(ignored);
+    image_tls_->set_verify_mode(ssl::verify_peer);
+  }
+  return *image_tls_;
+}
+
 }  // namespace switchyard

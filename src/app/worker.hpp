@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <cstddef>
+#include <memory>
 #include <thread>
 #include <unordered_set>
 
@@ -38,6 +39,8 @@ class Worker {
   MetricsShard& metrics() { return metrics_; }
   RequestIdGenerator& request_ids() { return request_ids_; }
   Router& router() { return router_; }
+  // The TLS client context for images fetched from https URLs (the system's trust store).
+  ssl::context& image_tls();
   void session_opened() { sessions_.fetch_add(1, std::memory_order_relaxed); }
   void session_closed() { sessions_.fetch_sub(1, std::memory_order_relaxed); }
   // A session waiting for its next request registers its socket so a drain can close it.
@@ -59,6 +62,7 @@ class Worker {
   asio::io_context io_{1};
   tcp::acceptor acceptor_{io_};
   ConnectionPool pool_{io_.get_executor()};
+  std::unique_ptr<ssl::context> image_tls_;  // made on first use
   std::thread thread_;
 };
 

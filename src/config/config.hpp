@@ -24,7 +24,9 @@ struct ServerConfig {
   Millis shutdown_grace{30'000};              // SIGTERM: how long in-flight work may take to finish
 };
 
-enum class UpstreamKind { openai };
+// The wire protocol an upstream speaks. The gateway translates between it and the client's.
+enum class UpstreamKind { openai, anthropic, ollama };
+std::string_view upstream_kind_name(UpstreamKind kind);  // as written in the config file
 
 struct UpstreamTimeouts {
   Millis connect{5'000};
@@ -55,16 +57,33 @@ struct CircuitConfig {
   Millis max_open{30'000};
 };
 
+// One credential of an upstream. Several are rotated; `models`, when not empty, lists the only
+// upstream model names this key may be used for.
+struct ApiKeyConfig {
+  std::string key;              // never logged
+  std::vector<std::string> models;
+};
+
+enum class KeyRotation { round_robin, least_used };
+
 struct UpstreamConfig {
   std::string name;
   UpstreamKind kind = UpstreamKind::openai;
-  std::string base_url;
+  std::string preset;           // the preset it was built from, empty when none
+  std::string base_url;         // as that kind's own SDK takes it: openai .../v1, anthropic and ollama the host
   // Parsed from base_url by the loader.
   bool tls = false;
   std::string host;
   std::uint16_t port = 0;
   std::string path_prefix;      // e.g. "/v1", no trailing slash
-  std::string api_key;          // sent as Authorization: Bearer; never logged
+  // Sent as Authorization: Bearer (openai, ollama) or x-api-key (anthropic); never logged.
+  std::vector<ApiKeyConfig> api_keys;
+  KeyRotation key_rotation = KeyRotation::round_robin;
+  // Provider quirks: request fields the upstream rejects, and fields it names differently.
+  std::vector<std::string> drop_fields;
+  std::map<std::string, std::string> rename_fields;
+  std::string anthropic_version = "2023-06-01";   // kind anthropic: the API version header
+  std::int64_t default_max_tokens = 4096;          // kind anthropic: when the client gave none
   UpstreamTimeouts timeouts;
   TlsOptions tls_options;
   std::size_t max_idle_connections = 256;   // per worker
@@ -104,6 +123,13 @@ struct ModelConfig {
   QueueConfig queue;
 };
 
+// Images given by http(s) URL are fetched by the gateway when the upstream needs their bytes (Ollama).
+struct ImageFetchConfig {
+  std::size_t max_bytes = 20 * 1024 * 1024;
+  Millis timeout{10'000};
+  bool allow_private_addresses = false;  // loopback and private networks: off, against SSRF
+};
+
 struct LoggingConfig {
   std::string level = "info";   // trace, debug, info, warn, error, off
 };
@@ -112,6 +138,7 @@ struct Config {
   std::string source_path;
   ServerConfig server;
   LoggingConfig logging;
+  ImageFetchConfig images;
   std::map<std::string, UpstreamConfig> upstreams;
   std::map<std::string, ModelConfig> models;
 };

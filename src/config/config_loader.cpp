@@ -4,11 +4,13 @@
 
 #include <boost/url/parse.hpp>
 #include <charconv>
+#include <optional>
 #include <fstream>
 #include <set>
 #include <sstream>
 
 #include "config/env_substitution.hpp"
+#include "config/provider_presets.hpp"
 
 namespace switchyard {
 namespace {
@@ -75,6 +77,24 @@ class Reader {
     fail(node, path, "must be true or false, got \"" + text + "\"");
   }
 
+  // `text` (not from the file: a preset's default) with ${VARIABLES} expanded; errors blame `node`.
+  std::string expand(const YAML::Node& node, const std::string& path, const std::string& text) const {
+    try {
+      return substitute_env(text, env_);
+    } catch (const std::invalid_argument& e) {
+      fail(node, path, e.what());
+    }
+  }
+
+  std::optional<std::string> environment(const std::string& name) const { return env_(name); }
+
+  std::vector<std::string> strings(const YAML::Node& node, const std::string& path) const {
+    if (!node.IsSequence()) fail(node, path, "must be a list of strings");
+    std::vector<std::string> out;
+    for (std::size_t i = 0; i < node.size(); ++i) out.push_back(string(node[i], path + "[" + std::to_string(i) + "]"));
+    return out;
+  }
+
   static std::string join(const std::string& path, const std::string& key) {
     return path.empty() ? key : path + "." + key;
   }
@@ -122,7 +142,6 @@ void parse_server(const Reader& r, const YAML::Node& node, ServerConfig& server)
 }
 
 void parse_base_url(const Reader& r, const YAML::Node& node, const std::string& path, UpstreamConfig& up) {
-  up.base_url = r.string(node, path);
   const auto parsed = boost::urls::parse_absolute_uri(up.base_url);
   if (!parsed) r.fail(node, path, "must be an absolute http:// or https:// URL, got \"" + up.base_url + "\"");
   const auto scheme = parsed->scheme();
@@ -173,20 +192,109 @@ Strategy parse_strategy(const Reader& r, const YAML::Node& node, const std::stri
          "must be one of: round_robin, weighted, least_loaded, latency_based, random (got \"" + text + "\")");
 }
 
+UpstreamKind parse_kind(const Reader& r, const YAML::Node& node, const std::string& path) {
+  const auto text = r.string(node, path);
+  for (const auto kind : {UpstreamKind::openai, UpstreamKind::anthropic, UpstreamKind::ollama})
+    if (text == upstream_kind_name(kind)) return kind;
+  r.fail(node, path, "must be one of: openai, anthropic, ollama (got \"" + text + "\")");
+}
+
+// api_keys: a list of keys, each a string or {key, models: [...]}; empty keys (an unset
+// ${VAR:-}) are skipped.
+void parse_api_keys(const Reader& r, const YAML::Node& node, const std::string& path, UpstreamConfig& up) {
+  if (!node.IsSequence()) r.fail(node, path, "must be a list of keys (strings, or {key, models})");
+  for (std::size_t i = 0; i < node.size(); ++i) {
+    const auto item = node[i];
+    const auto ipath = path + "[" + std::to_string(i) + "]";
+    ApiKeyConfig key;
+    if (item.IsMap()) {
+      r.only_keys(item, ipath, {"key", "models"});
+      if (!item["key"]) r.fail(item, ipath + ".key", "is required");
+      key.key = r.string(item["key"], ipath + ".key");
+      if (item["models"]) key.models = r.strings(item["models"], ipath + ".models");
+    } else {
+      key.key = r.string(item, ipath);
+    }
+    if (!key.key.empty()) up.api_keys.push_back(std::move(key));
+  }
+}
+
+void apply_preset(const Reader& r, const YAML::Node& node, const std::string& path, UpstreamConfig& up) {
+  const auto name = r.string(node["preset"], path + ".preset");
+  const auto* preset = find_preset(name);
+  if (!preset) {
+    std::string names;
+    for (const auto& p : provider_presets()) names += (names.empty() ? "" : ", ") + std::string(p.name);
+    r.fail(node["preset"], path + ".preset", "unknown preset \"" + name + "\" (known: " + names + ")");
+  }
+  up.preset = name;
+  up.kind = preset->kind;
+  for (const auto field : preset->drop_fields) up.drop_fields.emplace_back(field);
+  for (const auto& [from, to] : preset->rename_fields) up.rename_fields.emplace(from, to);
+  up.health.path = std::string(preset->health_path);
+  if (!node["base_url"]) {
+    up.base_url = r.expand(node["preset"], path + ".preset", std::string(preset->base_url));
+    parse_base_url(r, node["preset"], path + ".base_url", up);
+  }
+  if (!node["api_key"] && !node["api_keys"] && !preset->key_env.empty()) {
+    const std::string variable(preset->key_env);
+    const auto key = r.environment(variable);
+    if (!key || key->empty())
+      r.fail(node["preset"], path + ".preset",
+             "preset \"" + name + "\" takes its key from the environment variable " + variable +
+                 ", which is not set (or give api_key)");
+    up.api_keys.push_back(ApiKeyConfig{*key, {}});
+  }
+}
+
 UpstreamConfig parse_upstream(const Reader& r, const std::string& name, const YAML::Node& node) {
   const std::string path = "upstreams." + name;
   r.expect_map(node, path);
-  r.only_keys(node, path, {"kind", "base_url", "api_key", "timeouts", "tls", "max_idle_connections",
-                           "max_response_bytes", "health", "circuit"});
+  r.only_keys(node, path, {"preset", "kind", "base_url", "api_key", "api_keys", "key_rotation", "drop_fields",
+                           "rename_fields", "anthropic_version", "default_max_tokens", "timeouts", "tls",
+                           "max_idle_connections", "max_response_bytes", "health", "circuit"});
   UpstreamConfig up;
   up.name = name;
-  if (!node["kind"]) r.fail(node, path + ".kind", "is required (one of: openai)");
-  const auto kind = r.string(node["kind"], path + ".kind");
-  if (kind != "openai") r.fail(node["kind"], path + ".kind", "must be one of: openai (got \"" + kind + "\")");
-  up.kind = UpstreamKind::openai;
-  if (!node["base_url"]) r.fail(node, path + ".base_url", "is required");
-  parse_base_url(r, node["base_url"], path + ".base_url", up);
-  if (node["api_key"]) up.api_key = r.string(node["api_key"], path + ".api_key");
+  if (node["preset"]) apply_preset(r, node, path, up);
+  if (node["kind"]) {
+    up.kind = parse_kind(r, node["kind"], path + ".kind");
+  } else if (up.preset.empty()) {
+    r.fail(node, path + ".kind", "is required (one of: openai, anthropic, ollama), or give a preset");
+  }
+  if (node["base_url"]) {
+    up.base_url = r.string(node["base_url"], path + ".base_url");
+    parse_base_url(r, node["base_url"], path + ".base_url", up);
+  } else if (up.base_url.empty()) {
+    r.fail(node, path + ".base_url", "is required");
+  }
+  if (node["api_key"] && node["api_keys"]) r.fail(node["api_keys"], path + ".api_keys", "give api_key or api_keys, not both");
+  if (node["api_key"]) {
+    const auto key = r.string(node["api_key"], path + ".api_key");
+    if (!key.empty()) up.api_keys.push_back(ApiKeyConfig{key, {}});
+  }
+  if (node["api_keys"]) parse_api_keys(r, node["api_keys"], path + ".api_keys", up);
+  if (node["key_rotation"]) {
+    const auto rotation = r.string(node["key_rotation"], path + ".key_rotation");
+    if (rotation == "round_robin") {
+      up.key_rotation = KeyRotation::round_robin;
+    } else if (rotation == "least_used") {
+      up.key_rotation = KeyRotation::least_used;
+    } else {
+      r.fail(node["key_rotation"], path + ".key_rotation", "must be round_robin or least_used");
+    }
+  }
+  if (node["drop_fields"]) up.drop_fields = r.strings(node["drop_fields"], path + ".drop_fields");
+  if (const auto renames = node["rename_fields"]) {
+    r.expect_map(renames, path + ".rename_fields");
+    up.rename_fields.clear();
+    for (const auto& item : renames) {
+      const auto from = item.first.as<std::string>();
+      up.rename_fields[from] = r.string(item.second, path + ".rename_fields." + from);
+    }
+  }
+  if (node["anthropic_version"]) up.anthropic_version = r.string(node["anthropic_version"], path + ".anthropic_version");
+  if (node["default_max_tokens"])
+    up.default_max_tokens = r.integer<std::int64_t>(node["default_max_tokens"], path + ".default_max_tokens", 1, 10'000'000);
   if (const auto t = node["timeouts"]) {
     const auto tpath = path + ".timeouts";
     r.expect_map(t, tpath);
@@ -284,7 +392,7 @@ Config parse_root(const YAML::Node& root, const std::string& source) {
   config.source_path = source;
   if (!root.IsDefined() || root.IsNull()) r.fail(root, "", "the file is empty");
   r.expect_map(root, "");
-  r.only_keys(root, "", {"listen", "workers", "server", "logging", "upstreams", "models"});
+  r.only_keys(root, "", {"listen", "workers", "server", "logging", "images", "upstreams", "models"});
   if (root["listen"]) parse_listen(r, root["listen"], config.server);
   if (root["workers"]) config.server.workers = r.integer<unsigned>(root["workers"], "workers", 0, 1024);
   if (root["server"]) parse_server(r, root["server"], config.server);
@@ -297,6 +405,15 @@ Config parse_root(const YAML::Node& root, const std::string& source) {
       if (!levels.count(config.logging.level))
         r.fail(logging["level"], "logging.level", "must be one of trace, debug, info, warn, error, critical, off");
     }
+  }
+  if (const auto images = root["images"]) {
+    r.expect_map(images, "images");
+    r.only_keys(images, "images", {"max_bytes", "timeout_ms", "allow_private_addresses"});
+    if (images["max_bytes"])
+      config.images.max_bytes = r.integer<std::size_t>(images["max_bytes"], "images.max_bytes", 1024, 1ULL << 30);
+    if (images["timeout_ms"]) config.images.timeout = r.millis(images["timeout_ms"], "images.timeout_ms");
+    if (images["allow_private_addresses"])
+      config.images.allow_private_addresses = r.boolean(images["allow_private_addresses"], "images.allow_private_addresses");
   }
   const auto upstreams = root["upstreams"];
   if (!upstreams) r.fail(root, "upstreams", "is required: at least one upstream");
@@ -317,6 +434,15 @@ Config parse_root(const YAML::Node& root, const std::string& source) {
 }
 
 }  // namespace
+
+std::string_view upstream_kind_name(UpstreamKind kind) {
+  switch (kind) {
+    case UpstreamKind::openai: return "openai";
+    case UpstreamKind::anthropic: return "anthropic";
+    case UpstreamKind::ollama: return "ollama";
+  }
+  return "openai";
+}
 
 std::string_view strategy_name(Strategy strategy) {
   switch (strategy) {

@@ -131,8 +131,13 @@ std::string anthropic_error_body(int status, std::string_view message) {
   return boost::json::serialize(body);
 }
 
+std::string ollama_error_body(std::string_view message) {
+  return boost::json::serialize(boost::json::object{{"error", message}});
+}
+
 std::string error_body(ClientProtocol protocol, const ApiError& error) {
   if (protocol == ClientProtocol::anthropic) return anthropic_error_body(http_status(error.kind), error.message);
+  if (protocol == ClientProtocol::ollama) return ollama_error_body(error.message);
   return openai_error_body(error);
 }
 

@@ -45,11 +45,13 @@ std::string_view error_kind_name(ErrorKind kind);
 std::string openai_error_body(const ApiError& error);
 
 // The wire protocol a client spoke: its errors come back in that protocol's shape.
-enum class ClientProtocol { openai, anthropic };
+enum class ClientProtocol { openai, anthropic, ollama };
 
 // {"type":"error","error":{"type":...,"message":...}}, the type chosen by status as Anthropic does.
 std::string anthropic_error_body(int status, std::string_view message);
 std::string_view anthropic_error_type(int status);
+// {"error":"..."}, as Ollama answers.
+std::string ollama_error_body(std::string_view message);
 // The error body in `protocol`'s shape.
 std::string error_body(ClientProtocol protocol, const ApiError& error);
 

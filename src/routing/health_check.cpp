@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "upstream/upstream_request.hpp"
 #include "upstream/upstream_connection.hpp"
 
 namespace switchyard {
@@ -14,7 +15,7 @@ std::string check_request(const UpstreamConfig& upstream) {
   if ((upstream.tls && upstream.port != 443) || (!upstream.tls && upstream.port != 80))
     request += ":" + std::to_string(upstream.port);
   request += "\r\nUser-Agent: switchyard-health-check\r\nAccept: application/json\r\n";
-  if (!upstream.api_key.empty()) request += "Authorization: Bearer " + upstream.api_key + "\r\n";
+  append_upstream_auth(request, upstream, upstream.api_keys.empty() ? std::string_view{} : upstream.api_keys.front().key);
   return request + "\r\n";
 }
 
@@ -52,7 +53,14 @@ Task<bool> check_once(UpstreamRuntime& upstream, const UpstreamConfig& dial, std
 }  // namespace
 
 std::string health_check_target(const UpstreamConfig& upstream) {
-  const std::string path = upstream.health.path.empty() ? "/models" : upstream.health.path;
+  std::string path = upstream.health.path;
+  if (path.empty()) {
+    switch (upstream.kind) {
+      case UpstreamKind::openai: path = "/models"; break;
+      case UpstreamKind::anthropic: path = "/v1/models"; break;
+      case UpstreamKind::ollama: path = "/api/version"; break;
+    }
+  }
   return upstream.path_prefix + path;
 }
 

@@ -28,7 +28,7 @@ std::unique_ptr<ssl::context> make_tls_context(const UpstreamConfig& config) {
 
 }  // namespace
 
-UpstreamRuntime::UpstreamRuntime(const UpstreamConfig& upstream_config) : config(upstream_config) {
+UpstreamRuntime::UpstreamRuntime(const UpstreamConfig& upstream_config) : config(upstream_config), keys(upstream_config) {
   if (config.tls) tls_context = make_tls_context(config);
 }
 

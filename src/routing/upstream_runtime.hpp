@@ -7,6 +7,7 @@
 #include <memory>
 
 #include "config/config.hpp"
+#include "routing/api_key_pool.hpp"
 #include "core/asio.hpp"
 
 namespace switchyard {
@@ -16,6 +17,7 @@ struct UpstreamRuntime {
 
   const UpstreamConfig& config;
   std::unique_ptr<ssl::context> tls_context;  // null for http:// upstreams
+  ApiKeyPool keys;
 
   std::atomic<std::int64_t> in_flight{0};
   std::atomic<std::uint64_t> requests{0};

@@ -6,7 +6,9 @@
 
 #include "app/worker.hpp"
 #include "server/admin_routes.hpp"
-#include "server/openai_proxy.hpp"
+#include "server/count_tokens.hpp"
+#include "server/ollama_routes.hpp"
+#include "server/proxy.hpp"
 #include "server/stats_routes.hpp"
 #include "server/response_head.hpp"
 
@@ -140,40 +142,45 @@ Task<> HttpSession::dispatch(Request& request, RequestContext& context) {
   if (const auto query = target.find('?'); query != std::string_view::npos) target = target.substr(0, query);
   const auto method = request.method();
 
+  // The inference APIs of all three protocols, each served by upstreams of any kind.
   struct ProxyRoute {
     std::string_view path;
-    OpenAiEndpoint endpoint;
-    ClientProtocol protocol;
+    ClientApi api;
   };
   static constexpr ProxyRoute kProxyRoutes[] = {
-      {"/v1/chat/completions", OpenAiEndpoint::chat_completions, ClientProtocol::openai},
-      {"/v1/completions", OpenAiEndpoint::completions, ClientProtocol::openai},
-      {"/v1/embeddings", OpenAiEndpoint::embeddings, ClientProtocol::openai},
-      // Anthropic Messages, served by OpenAI-compatible upstreams through the translators.
-      {"/v1/messages", OpenAiEndpoint::chat_completions, ClientProtocol::anthropic},
-      {"/anthropic/v1/messages", OpenAiEndpoint::chat_completions, ClientProtocol::anthropic},
+      {"/v1/chat/completions", ClientApi::openai_chat},
+      {"/v1/completions", ClientApi::openai_completions},
+      {"/v1/embeddings", ClientApi::openai_embeddings},
+      {"/v1/messages", ClientApi::anthropic_messages},
+      {"/anthropic/v1/messages", ClientApi::anthropic_messages},
+      {"/api/chat", ClientApi::ollama_chat},
+      {"/api/generate", ClientApi::ollama_generate},
+      {"/api/embed", ClientApi::ollama_embed},
+      {"/api/embeddings", ClientApi::ollama_embeddings},
   };
   for (const auto& route : kProxyRoutes) {
     if (target != route.path) continue;
-    context.protocol = route.protocol;
-    if (method != http::verb::post) {
-      const ApiError error{ErrorKind::method_not_allowed, "Use POST for " + std::string(route.path), {}};
-      const auto body = error_body(context.protocol, error);
-      co_await respond(context, 405, "application/json", body, "Allow: POST\r\n");
-      co_return;
-    }
-    co_await proxy_openai(*this, request, context, route.endpoint);
+    context.protocol = client_protocol(route.api);
+    if (method != http::verb::post) co_return co_await respond_method_not_allowed(context, target, "POST");
+    co_await proxy_request(*this, request, context, route.api);
     co_return;
+  }
+  if (target == "/v1/messages/count_tokens" || target == "/anthropic/v1/messages/count_tokens") {
+    context.protocol = ClientProtocol::anthropic;
+    if (method != http::verb::post) co_return co_await respond_method_not_allowed(context, target, "POST");
+    co_return co_await serve_count_tokens(*this, request, context);
+  }
+  if (target == "/api/tags" || target == "/api/ps" || target == "/api/version" || target == "/api/show") {
+    context.protocol = ClientProtocol::ollama;
+    const bool post = target == "/api/show";
+    if (method != (post ? http::verb::post : http::verb::get)) co_return co_await respond_method_not_allowed(context, target, post ? "POST" : "GET");
+    co_return co_await serve_ollama_info(*this, request, context, target);
   }
 
   const bool read_only = method == http::verb::get;
   if (target == "/health" || target == "/metrics" || target == "/stats" || target == "/v1/queue/stats" ||
       target == "/v1/models" || target.starts_with("/v1/models/")) {
-    if (!read_only) {
-      const auto body = openai_error_body({ErrorKind::method_not_allowed, "Use GET for " + std::string(target), {}});
-      co_await respond(context, 405, "application/json", body, "Allow: GET\r\n");
-      co_return;
-    }
+    if (!read_only) co_return co_await respond_method_not_allowed(context, target, "GET");
     if (target == "/health") co_return co_await serve_health(*this, context);
     if (target == "/metrics") co_return co_await serve_metrics(*this, context);
     if (target == "/stats") co_return co_await serve_stats(*this, context);
@@ -186,6 +193,14 @@ Task<> HttpSession::dispatch(Request& request, RequestContext& context) {
   }
   const ApiError error{ErrorKind::not_found, "Unknown path: " + std::string(target), {}};
   co_await respond_error(context, error);
+}
+
+Task<> HttpSession::respond_method_not_allowed(const RequestContext& context, std::string_view target,
+                                               std::string_view allowed) {
+  const ApiError error{ErrorKind::method_not_allowed, "Use " + std::string(allowed) + " for " + std::string(target), {}};
+  const auto body = error_body(context.protocol, error);
+  const auto header = "Allow: " + std::string(allowed) + "\r\n";
+  co_await respond(context, 405, "application/json", body, header);
 }
 
 template <typename Buffers>

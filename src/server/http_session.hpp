@@ -54,6 +54,7 @@ class HttpSession {
  private:
   Task<> dispatch(Request& request, RequestContext& context);
   Task<> lingering_close();
+  Task<> respond_method_not_allowed(const RequestContext& context, std::string_view target, std::string_view allowed);
   template <typename Buffers>
   Task<bool> write_with_timeout(const Buffers& buffers);
 

@@ -36,7 +36,8 @@ TEST(ConfigLoader, IssueExampleLoads) {
   EXPECT_EQ(config.server.listen_host, "127.0.0.1");
   EXPECT_EQ(config.server.listen_port, 9300);
   const auto& up = config.upstreams.at("gpu-box");
-  EXPECT_EQ(up.api_key, "sk-test");
+  ASSERT_EQ(up.api_keys.size(), 1u);
+  EXPECT_EQ(up.api_keys[0].key, "sk-test");
   EXPECT_EQ(up.host, "127.0.0.1");
   EXPECT_EQ(up.port, 8001);
   EXPECT_EQ(up.path_prefix, "/v1");

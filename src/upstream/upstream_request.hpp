@@ -15,8 +15,14 @@ namespace switchyard {
 bool is_withheld_request_header(http::field field, std::string_view name);
 
 // Appends the whole head (ending with the blank line) for a POST of `body_length` JSON bytes.
+// `api_key` (may be empty) goes where the upstream's kind wants it: Authorization: Bearer, or
+// x-api-key with anthropic-version (the client's, when an Anthropic client sent one) for anthropic.
 void build_upstream_request_head(std::string& out, const UpstreamConfig& upstream, std::string_view path,
-                                 std::size_t body_length, std::string_view request_id,
+                                 std::size_t body_length, std::string_view request_id, std::string_view api_key,
                                  const http::fields& client_headers);
+
+// The credential headers alone ("Name: value\r\n" lines), for requests the gateway makes itself.
+void append_upstream_auth(std::string& out, const UpstreamConfig& upstream, std::string_view api_key,
+                          std::string_view anthropic_version = {});
 
 }  // namespace switchyard

@@ -1,5 +1,6 @@
-#include "server/openai_proxy.hpp"
+#include "server/proxy.hpp"
 
+#include <boost/json.hpp>
 #include <spdlog/spdlog.h>
 
 #include <charconv>
@@ -8,9 +9,10 @@
 #include "app/worker.hpp"
 #include "protocol/sse_parser.hpp"
 #include "protocol/upstream_json_scan.hpp"
-#include "server/anthropic_adapter.hpp"
-#include "server/upstream_request.hpp"
+#include "server/stream_bridge.hpp"
+#include "upstream/image_fetcher.hpp"
 #include "upstream/upstream_connection.hpp"
+#include "upstream/upstream_request.hpp"
 
 namespace switchyard {
 namespace {
@@ -19,15 +21,6 @@ using Clock = std::chrono::steady_clock;
 using ResponseParser = http::response_parser<http::empty_body>;
 
 constexpr std::size_t kMaxAttempts = 11;  // retries.max is at most 10
-
-std::string_view endpoint_path(OpenAiEndpoint endpoint) {
-  switch (endpoint) {
-    case OpenAiEndpoint::chat_completions: return "/chat/completions";
-    case OpenAiEndpoint::completions: return "/completions";
-    case OpenAiEndpoint::embeddings: return "/embeddings";
-  }
-  return "/chat/completions";
-}
 
 ErrorKind classify_transport_error(const error_code& ec) {
   if (ec == beast::error::timeout) return ErrorKind::upstream_timeout;
@@ -75,10 +68,13 @@ struct Exchange {
   Worker& worker;
   RequestContext& context;
   const Route& route;
-  OpenAiEndpoint endpoint;
-  std::string_view client_body;  // the OpenAI request: as the client sent it, or translated to OpenAI
+  ClientApi api;
+  std::string_view client_body;  // as the client sent it
+  std::string_view hub_body;     // the hub (OpenAI) request: the client's own, or translated to it
+  std::optional<boost::json::object> hub_object;  // hub_body parsed, once an upstream needs translating to
   bool client_wants_usage = false;
-  bool anthropic = false;        // the client speaks Anthropic Messages: answers are translated back
+  bool base64_embeddings = false;  // an OpenAI client asked for encoding_format base64
+  bool images_inlined = false;     // remote images in hub_object were fetched (for Ollama upstreams)
   int status = 0;              // what the client got; 0 until something was sent
   bool client_gone = false;
   std::int64_t prompt_tokens = -1;
@@ -88,11 +84,14 @@ struct Exchange {
 
   // This attempt.
   const Deployment* deployment = nullptr;
+  int key = ApiKeyPool::kNoKey;  // the upstream credential it uses
+  bool fast_path = false;        // OpenAI in and out: relayed with targeted edits, no translation
   std::string upstream_body;
   std::string upstream_head;
   std::unique_ptr<UpstreamConnection> connection;
   bool may_retry = false;        // another attempt is allowed, if the retry budget has one left
   bool retry_wanted = false;     // it failed that way
+  bool retry_same = false;       // ...because of its key (429, 401, 403): the deployment's other keys may do
   bool outcome_recorded = false; // the deployment's circuit heard how it went
   Clock::time_point attempt_started;
   Clock::time_point first_byte_at;
@@ -252,33 +251,58 @@ Task<> relay_whole(Exchange& x, ResponseParser& parser) {
   auto extra_headers = passthrough_headers(parser);
   std::string relayed;
   if (status >= 200 && status < 300) {
-    const auto scan = scan_upstream_json(body);
-    if (scan.valid && scan.is_object) note_usage(x, scan);
-    if (x.anthropic) {
-      relayed = translate_openai_answer(body, x.route.alias);
-    } else if (scan.valid && scan.is_object) {
-      rewrite_model_field(body, scan, x.route.alias, relayed, x.route.alias_json);
+    if (x.fast_path) {
+      const auto scan = scan_upstream_json(body);
+      if (scan.valid && scan.is_object) note_usage(x, scan);
+      if (scan.valid && scan.is_object) {
+        rewrite_model_field(body, scan, x.route.alias, relayed, x.route.alias_json);
+      } else {
+        relayed = std::move(body);
+      }
     } else {
-      relayed = std::move(body);
+      AnswerIdentity identity{x.route.alias, x.context.request_id, x.base64_embeddings, {}};
+      const auto now = Clock::now();
+      identity.timings.total_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(now - x.context.received).count();
+      identity.timings.prompt_eval_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(x.first_byte_at - x.attempt_started).count();
+      UsageFacts usage;
+      relayed = translate_answer(x.api, x.upstream().kind, body, identity, usage);
+      if (usage.prompt_tokens >= 0) x.prompt_tokens = usage.prompt_tokens;
+      if (usage.completion_tokens >= 0) x.completion_tokens = usage.completion_tokens;
+      content_type = "application/json";
     }
     upstream_answered(x);
   } else {
-    // The upstream's own error reaches the client as it was, status and body (unless another
+    // The upstream's own error reaches the client with its status and message (unless another
     // deployment is tried and does better), in the client's protocol.
-    if (x.anthropic) {
-      relayed = translate_upstream_error(status, body);
+    if (!x.fast_path) {
+      relayed = translate_error(x.api, x.upstream().kind, status, body);
       content_type = "application/json";
     } else {
       relayed = std::move(body);
     }
-    if (const auto cool_down = retry_after(parser)) x.deployment->state->cool_down_until(Clock::now() + *cool_down);
+    const auto cool_down = retry_after(parser);
+    // With several keys, the key (not the deployment) is what the upstream refused: it rests or is
+    // disabled, and the deployment's other keys get the retry. A lone key's refusals pass on as they are.
+    const bool rotated_keys = x.key != ApiKeyPool::kNoKey && x.deployment->upstream->config.api_keys.size() > 1;
+    if (rotated_keys && (status == 429 || status == 401 || status == 403)) {
+      auto& keys = x.deployment->upstream->keys;
+      if (status == 429) {
+        keys.cool_down(x.key, Clock::now() + cool_down.value_or(std::chrono::seconds(1)));
+      } else {
+        keys.disable(x.key, status);
+        spdlog::warn("upstream {}: API key {} disabled after HTTP {}", x.upstream().name, x.key + 1, status);
+      }
+      x.retry_same = true;
+    } else if (cool_down) {
+      x.deployment->state->cool_down_until(Clock::now() + *cool_down);
+    }
     if (status >= 500) {
       upstream_failed(x, "http_5xx");
     } else {
       x.worker.metrics().upstream_error(x.deployment->name, status == 429 ? "http_429" : "http_4xx");
       upstream_answered(x);
     }
-    if (x.may_retry && (status >= 500 || status == 429) && x.route.retry_budget->try_spend()) {
+    if (x.may_retry && (status >= 500 || status == 429 || x.retry_same) && x.route.retry_budget->try_spend()) {
       finish_connection(x, parser, decoder);
       x.held = HeldResponse{status, std::move(content_type), std::move(relayed), std::move(extra_headers)};
       x.retry_wanted = true;
@@ -337,35 +361,48 @@ void relay_event(Exchange& x, const SseEvent& event, std::string& out) {
 }
 
 // Relays an event stream as it arrives: each read's complete events go out as one chunk.
+// What a translated stream taught the proxy so far: usage, first token, an upstream error event.
+void note_stream_facts(Exchange& x, const StreamFacts& facts) {
+  if (facts.usage.prompt_tokens >= 0) x.prompt_tokens = facts.usage.prompt_tokens;
+  if (facts.usage.completion_tokens >= 0) x.completion_tokens = facts.usage.completion_tokens;
+  if (facts.first_token && !x.first_token_seen) {
+    x.first_token_seen = true;
+    x.first_byte_at = Clock::now();
+    x.worker.metrics().time_to_first_token(
+        x.route.alias, std::chrono::duration<double>(Clock::now() - x.context.received).count());
+  }
+  if (facts.upstream_error && !x.outcome_recorded) upstream_failed(x, "stream_error");
+}
+
 Task<> relay_stream(Exchange& x, ResponseParser& parser) {
   const int status = static_cast<int>(parser.get().result_int());
-  x.session.begin_chunked(x.context, status, "text/event-stream");
+  std::optional<StreamBridge> bridge;
+  if (!x.fast_path)
+    bridge.emplace(x.api, x.upstream().kind, x.route.alias, x.context.request_id, x.client_wants_usage, x.context.received);
+  x.session.begin_chunked(x.context, status, bridge ? bridge->content_type() : std::string_view("text/event-stream"));
   auto decoder = BodyDecoder::for_head(parser);
   SseParser sse;
   std::string out;
   out.reserve(16384);  // what one read can carry, give or take the framing
-  std::optional<AnthropicStreamAdapter> anthropic;
-  if (x.anthropic) anthropic.emplace(x.route.alias, "msg_" + x.context.request_id);
-  const auto on_event = [&](const SseEvent& event) {
-    if (!anthropic) {
-      relay_event(x, event, out);
-      return;
-    }
-    // Metrics and time to first token come from the OpenAI chunk; the client gets Anthropic events.
-    std::string ignored;
-    relay_event(x, event, ignored);
-    anthropic->on_event(event, out);
-  };
+  const auto on_event = [&](const SseEvent& event) { relay_event(x, event, out); };
   error_code failure;
   while (!decoder.done()) {
     auto [ec, piece] = co_await x.connection->read_body(decoder, x.upstream().timeouts.chunk_gap);
     out.clear();
-    sse.feed(piece, on_event);
+    if (bridge) {
+      bridge->feed(piece, out);
+      note_stream_facts(x, bridge->facts());
+    } else {
+      sse.feed(piece, on_event);
+    }
     if (!ec && decoder.done()) {
       // All in: the upstream connection goes back to the pool, and the end of the body leaves with
       // the last events in one write.
-      if (anthropic) anthropic->on_end(out);
-      upstream_answered(x);
+      if (bridge) {
+        bridge->finish(out);
+        note_stream_facts(x, bridge->facts());
+      }
+      if (!x.outcome_recorded) upstream_answered(x);
       x.status = status;
       finish_connection(x, parser, decoder);
       const bool sent = co_await x.session.write_chunk(out, true);
@@ -410,8 +447,8 @@ Task<> relay_stream(Exchange& x, ResponseParser& parser) {
                              : "Upstream '" + x.upstream().name + "' ended the stream early: " + failure.message() + ".",
                          {}};
     std::string event;
-    if (x.anthropic) {
-      AnthropicStreamAdapter::append_error(error.message, event);
+    if (bridge) {
+      bridge->fail(error.message, event);
     } else {
       append_data_event(event, {}, openai_error_body(error));
     }
@@ -436,7 +473,9 @@ Task<> run_exchange(Exchange& x) {
   const bool have_head = co_await send_and_read_head(x, parser);
   if (!have_head) co_return;
   const auto& head = parser->get();
-  const bool event_stream = head[http::field::content_type].starts_with("text/event-stream");
+  const auto content_type = head[http::field::content_type];
+  const bool event_stream = content_type.starts_with("text/event-stream") ||
+                            (x.upstream().kind == UpstreamKind::ollama && content_type.starts_with("application/x-ndjson"));
   const int status = static_cast<int>(head.result_int());
   if (event_stream && status >= 200 && status < 300) {
     co_await relay_stream(x, *parser);
@@ -473,6 +512,8 @@ class Attempt {
     x_.deployment->upstream->requests.fetch_add(1, std::memory_order_relaxed);
   }
   ~Attempt() {
+    x_.deployment->upstream->keys.release(x_.key);
+    x_.key = ApiKeyPool::kNoKey;
     x_.deployment->state->release();
     x_.deployment->upstream->in_flight.fetch_sub(1, std::memory_order_relaxed);
     if (!x_.outcome_recorded) x_.deployment->state->abandoned();
@@ -483,16 +524,76 @@ class Attempt {
   Exchange& x_;
 };
 
-void begin_attempt(Exchange& x, const Deployment& deployment, const Request& request, const JsonScan& scan) {
+void begin_attempt(Exchange& x, const Deployment& deployment) {
   x.deployment = &deployment;
   x.context.routed_node = deployment.name;
   x.retry_wanted = false;
+  x.retry_same = false;
   x.outcome_recorded = false;
   x.attempt_started = Clock::now();
   x.first_byte_at = x.attempt_started;
-  rewrite_request_body(x.client_body, scan, deployment.config->model, x.upstream_body, deployment.model_json);
-  build_upstream_request_head(x.upstream_head, x.upstream(), endpoint_path(x.endpoint), x.upstream_body.size(),
-                              x.context.request_id, request.base());
+  const auto& upstream = deployment.upstream->config;
+  x.fast_path = client_protocol(x.api) == ClientProtocol::openai && upstream.kind == UpstreamKind::openai &&
+                upstream.drop_fields.empty() && upstream.rename_fields.empty();
+}
+
+// This attempt's failure before anything was sent upstream (no usable key, a request its upstream
+// cannot take): the next deployment may do better, else the client gets `error`.
+void attempt_refused(Exchange& x, const ApiError& error) {
+  x.held = HeldResponse{http_status(error.kind), "application/json", error_body(x.context.protocol, error), {}};
+  x.retry_wanted = true;
+  x.outcome_recorded = true;  // says nothing about the deployment's health
+}
+
+// The upstream's body and head for this attempt, in its protocol. False when the attempt cannot go
+// (held as the answer unless another deployment serves).
+Task<bool> prepare_upstream_request(Exchange& x, const Request& request, const JsonScan& scan) {
+  const auto& deployment = *x.deployment;
+  const auto& upstream = x.upstream();
+  auto& keys = deployment.upstream->keys;
+  if (!keys.empty()) {
+    x.key = keys.acquire(deployment.config->model, Clock::now());
+    if (x.key == ApiKeyPool::kNoKey) {
+      attempt_refused(x, ApiError{ErrorKind::no_deployment, keys.unavailable_reason(deployment.config->model, Clock::now()) + ".", {}});
+      co_return false;
+    }
+  }
+  if (x.fast_path) {
+    rewrite_request_body(x.hub_body, scan, deployment.config->model, x.upstream_body, deployment.model_json);
+  } else if (is_passthrough(x.api, upstream.kind)) {
+    const auto client_scan = scan_json(x.client_body);
+    rewrite_model_field(x.client_body, client_scan, deployment.config->model, x.upstream_body, deployment.model_json);
+  } else {
+    if (!x.hub_object) {
+      boost::system::error_code ec;
+      auto parsed = boost::json::parse(x.hub_body, ec);
+      x.hub_object.emplace(ec || !parsed.is_object() ? boost::json::object{} : std::move(parsed.get_object()));
+    }
+    if (upstream.kind == UpstreamKind::ollama && !x.images_inlined) {
+      // Ollama takes image bytes only: images given by URL are fetched once, for every attempt.
+      const auto& images = x.worker.state().config().images;
+      const ImageFetchLimits limits{images.max_bytes, images.timeout, images.allow_private_addresses, 3};
+      ApiError error;
+      const bool fetched = co_await inline_remote_images(*x.hub_object, limits, x.worker.image_tls(), error);
+      if (!fetched) {
+        x.status = http_status(error.kind);
+        const bool sent = co_await x.session.respond_error(x.context, error);
+        if (!sent) x.client_gone = true;
+        x.outcome_recorded = true;
+        co_return false;
+      }
+      x.images_inlined = true;
+    }
+    ApiError error;
+    if (!hub_to_upstream_body(x.api, upstream, *x.hub_object, deployment.config->model, x.upstream_body, error)) {
+      attempt_refused(x, error);
+      co_return false;
+    }
+  }
+  const std::string_view key = x.key == ApiKeyPool::kNoKey ? std::string_view{} : std::string_view(keys.secret(x.key));
+  build_upstream_request_head(x.upstream_head, upstream, upstream_path(x.api, upstream.kind), x.upstream_body.size(),
+                              x.context.request_id, key, request.base());
+  co_return true;
 }
 
 // Answers a request the gateway refuses itself (queue full or timed out), with Retry-After.
@@ -580,26 +681,41 @@ std::string unknown_model_message(const std::string& model, const RouteTable& ro
   return message + ".";
 }
 
+// encoding_format "base64" (the openai SDK's default for embeddings): a translated answer must
+// encode its vectors that way too.
+bool wants_base64_embeddings(std::string_view body) {
+  if (body.find("base64") == std::string_view::npos) return false;
+  boost::system::error_code ec;
+  const auto parsed = boost::json::parse(body, ec);
+  if (ec || !parsed.is_object()) return false;
+  const auto* format = parsed.get_object().if_contains("encoding_format");
+  return format && format->is_string() && format->get_string() == "base64";
+}
+
+// The request in the hub shape, validated. False when the client was answered here (400).
+bool bring_to_hub(ClientApi api, const Request& request, std::string& translated, std::string_view& hub_body,
+                  JsonScan& scan, ApiError& error) {
+  hub_body = request.body();
+  // count_tokens goes to Anthropic upstreams as it came: only its model and messages are checked.
+  if (client_protocol(api) != ClientProtocol::openai && api != ClientApi::anthropic_count_tokens) {
+    if (!client_request_to_hub(api, request.body(), translated, error)) return false;
+    hub_body = translated;
+  }
+  scan = scan_json(hub_body);
+  return validate_openai_request(hub_endpoint(api), scan, error);
+}
+
 }  // namespace
 
-Task<> proxy_openai(HttpSession& session, Request& request, RequestContext& context, OpenAiEndpoint endpoint) {
+Task<> proxy_request(HttpSession& session, Request& request, RequestContext& context, ClientApi api) {
   auto& worker = session.worker();
-  const bool anthropic = context.protocol == ClientProtocol::anthropic;
-  std::string translated;  // an Anthropic request, as the OpenAI request sent upstream
-  if (anthropic) {
-    ApiError invalid;
-    if (!translate_anthropic_request(request.body(), translated, invalid)) {
-      worker.metrics().request_finished({}, {}, http_status(invalid.kind), 0);
-      co_await session.respond_error(context, invalid);
-      co_return;
-    }
-  }
-  const std::string_view client_body = anthropic ? std::string_view(translated) : std::string_view(request.body());
-  const auto scan = scan_json(client_body);
-  ApiError error;
-  if (!validate_openai_request(endpoint, scan, error)) {
-    worker.metrics().request_finished({}, {}, http_status(error.kind), 0);
-    co_await session.respond_error(context, error);
+  std::string translated;  // an Anthropic or Ollama request as the hub request
+  std::string_view hub_body;
+  JsonScan scan;
+  ApiError invalid;
+  if (!bring_to_hub(api, request, translated, hub_body, scan, invalid)) {
+    worker.metrics().request_finished({}, {}, http_status(invalid.kind), 0);
+    co_await session.respond_error(context, invalid);
     co_return;
   }
   const Route* route = worker.state().routes().find(scan.model);
@@ -612,24 +728,29 @@ Task<> proxy_openai(HttpSession& session, Request& request, RequestContext& cont
   }
   worker.router().count_request(*route);
 
-  Exchange x{session, worker, context, *route, endpoint};
-  x.client_body = client_body;
-  x.anthropic = anthropic;
+  Exchange x{session, worker, context, *route, api};
+  x.client_body = request.body();
+  x.hub_body = hub_body;
   x.client_wants_usage = client_wants_stream_usage(scan);
+  x.base64_embeddings = api == ClientApi::openai_embeddings && wants_base64_embeddings(hub_body);
   RequestMetrics request_metrics(x);
   // A client that hangs up meanwhile aborts the upstream call (its pending reads and writes).
   session.client_watch().start();
-  // Each attempt goes to a deployment not tried yet; a failure before anything reached the client is
-  // held back while the alias's retries and its retry budget allow another one.
+  // Each attempt goes to a deployment not tried yet (or, after a key was refused, to the same one
+  // with another key); a failure before anything reached the client is held back while the alias's
+  // retries and its retry budget allow another one.
   std::array<const Deployment*, kMaxAttempts> tried{};
   std::size_t attempts = 0;
   const std::size_t allowed = std::min<std::size_t>(route->config->retries.max + 1, tried.size());
   const auto priority = parse_priority(request["X-Request-Priority"]);
+  const Deployment* again = nullptr;
   while (attempts < allowed) {
     PickResult pick;
     if (attempts == 0) {
       const bool go_on = co_await first_deployment(x, priority, pick);
       if (!go_on) break;
+    } else if (again && again->state->try_acquire(again->config->capacity)) {
+      pick.deployment = again;
     } else {
       pick = worker.router().pick(*route, std::span(tried.data(), attempts), true);
     }
@@ -638,18 +759,20 @@ Task<> proxy_openai(HttpSession& session, Request& request, RequestContext& cont
     tried[attempts++] = deployment;
     if (attempts > 1) worker.metrics().retried(route->alias);
     context.attempts = static_cast<unsigned>(attempts);
-    begin_attempt(x, *deployment, request, scan);
+    begin_attempt(x, *deployment);
     x.may_retry = attempts < allowed;
     {
       Attempt attempt(x);
-      co_await run_exchange(x);
+      const bool ready = co_await prepare_upstream_request(x, request, scan);
+      if (ready) co_await run_exchange(x);
     }
+    again = x.retry_same ? deployment : nullptr;
     if (x.connection) {
       x.session.client_watch().set_upstream(nullptr);
       x.connection->close();
       x.connection.reset();
     }
-    if (!x.retry_wanted || x.client_gone || session.client_watch().client_gone()) break;
+    if (!x.retry_wanted || x.client_gone || x.status != 0 || session.client_watch().client_gone()) break;
   }
   co_await session.client_watch().stop();
   if (session.client_watch().client_gone()) x.client_gone = true;
