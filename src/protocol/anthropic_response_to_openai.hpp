@@ -2,7 +2,9 @@
 // served by an upstream of kind anthropic: text blocks joined into content, tool_use blocks as
 // tool_calls (input serialised to string arguments), thinking kept as reasoning_content, stop_reason
 // mapped to finish_reason, usage with cache reads counted into prompt_tokens and reported as
-// prompt_tokens_details.cached_tokens. Pure; any thread.
+// prompt_tokens_details.cached_tokens. content is null when there are tool calls and no text;
+// finish_reason becomes tool_calls whenever tool calls came back and the reason would be "stop";
+// `created` is the current time (Anthropic has no timestamp). Pure; any thread.
 #pragma once
 
 #include <string_view>

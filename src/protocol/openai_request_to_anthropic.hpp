@@ -4,6 +4,14 @@
 // tool messages become tool_result blocks in one user message; image_url parts become base64 or url
 // image sources; tools, tool_choice, stop, response_format are mapped; max_tokens defaults when unset
 // (Anthropic requires it); unset sampling parameters stay unset. Pure; any thread.
+// Details that follow the protocol reference's pitfalls: tool-call ids are made [A-Za-z0-9_-] in both
+// tool_use and tool_result; tool_result blocks lead their user turn; empty and whitespace-only text
+// (rejected by Anthropic) is dropped, and a turn left empty vanishes; temperature is clamped to 0..1;
+// whitespace-only stop strings and e-mail user ids (both rejected) are dropped; cache_control on text
+// and image parts is kept; tool_choice is sent only with tools. Anthropic has no JSON mode, so
+// response_format json_object / json_schema becomes an instruction appended to `system` (with the
+// schema when given) and the model is trusted to follow it. n>1, non-function tools, content parts
+// other than text/image_url (audio, files) and unknown tool_choice forms are refused with the param.
 #pragma once
 
 #include <cstdint>
