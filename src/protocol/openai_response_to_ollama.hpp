@@ -3,7 +3,9 @@
 // objects), -> an /api/generate answer (response), embeddings -> /api/embed ("embeddings") or the
 // legacy /api/embeddings ("embedding"); done true, done_reason from finish_reason, prompt_eval_count
 // and eval_count from usage, durations in nanoseconds as measured by the gateway, created_at now in
-// RFC 3339 with nanoseconds. Pure but for reading the clock; any thread.
+// RFC 3339 with nanoseconds. Tool calls keep the upstream's id and get function.index, as current
+// Ollama servers write them; base64 embeddings are decoded (little-endian float32). Pure but for
+// reading the clock; any thread.
 #pragma once
 
 #include <cstdint>
@@ -32,5 +34,14 @@ std::string_view ollama_done_reason(std::string_view finish_reason);
 
 // The current time as Ollama writes created_at: 2024-07-02T10:11:12.123456789Z.
 std::string ollama_timestamp();
+
+// Shared with OpenAiToOllamaStream. One tool call as Ollama writes it: {"id"?,"function":{"index",
+// "name","arguments":<object>}}, the OpenAI argument string parsed ({} when it is not a JSON object).
+boost::json::object ollama_tool_call(std::string_view id, std::int64_t index, std::string_view name,
+                                     std::string_view arguments);
+// done_reason, done, the durations and the counts, in Ollama's order, added to a final answer or line.
+void append_ollama_done_fields(std::string_view done_reason, std::int64_t prompt_tokens,
+                               std::int64_t completion_tokens, const OllamaTimings& timings,
+                               boost::json::object& out);
 
 }  // namespace switchyard
