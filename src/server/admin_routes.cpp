@@ -43,8 +43,15 @@ Task<> serve_health(HttpSession& session, RequestContext& context) {
   auto& state = session.worker().state();
   json::object upstreams;
   for (const auto& [name, upstream] : state.upstreams()) {
+    json::array keys;
+    for (const auto& key : upstream->keys.status(std::chrono::steady_clock::now())) {
+      json::object entry{{"key", key.label}, {"state", key.state}, {"in_flight", key.in_flight}, {"uses", key.uses}};
+      if (key.disabled_status != 0) entry["disabled_after_status"] = key.disabled_status;
+      keys.push_back(std::move(entry));
+    }
     upstreams[name] = json::object{
-        {"kind", "openai"},
+        {"kind", upstream_kind_name(upstream->config.kind)},
+        {"keys", std::move(keys)},
         {"base_url", upstream->config.base_url},
         {"state", upstream_state(*upstream)},
         {"in_flight", upstream->in_flight.load(std::memory_order_relaxed)},

@@ -85,6 +85,8 @@ int main(int argc, char** argv) {
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
   app.add_option("--retry-after", b.retry_after_s, "error answers carry Retry-After: this many seconds");
+  std::vector<std::string> key_status;
+  app.add_option("--key-status", key_status, "KEY=STATUS: requests with this API key get this status (repeatable)");
   app.add_option("--status", b.status, "answer completions with this status and an error body")
       ->capture_default_str()
       ->check(CLI::Range(200, 599));
@@ -111,6 +113,11 @@ int main(int argc, char** argv) {
     app.parse(argc, argv);
     parse_listen(listen, options);
     options.models_given = model->count() > 0;
+    for (const auto& item : key_status) {
+      const auto equals = item.rfind('=');
+      if (equals == std::string::npos || equals == 0) throw CLI::ValidationError("--key-status", "expects KEY=STATUS");
+      options.key_status.emplace_back(item.substr(0, equals), std::stoi(item.substr(equals + 1)));
+    }
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
   }

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace fake_upstream {
@@ -29,6 +30,9 @@ struct Options {
   bool models_given = false;  // --model was given: /api/show knows only those models
   Behaviour behaviour;
   int loading_ms = 0;
+  // --key-status KEY=STATUS: requests carrying this key (Bearer or x-api-key) get this status, as a
+  // provider answers a rate-limited (429) or revoked (401) key.
+  std::vector<std::pair<std::string, int>> key_status;
   std::string tls_cert;
   std::string tls_key;
 };

@@ -160,6 +160,23 @@ void apply_overrides(const Request& req, Behaviour& b) {
   }
 }
 
+// --key-status: the status a provider gives this request's key (Authorization: Bearer or x-api-key).
+void apply_key_status(const Request& req, const std::vector<std::pair<std::string, int>>& key_status, Behaviour& b) {
+  if (key_status.empty()) {
+    return;
+  }
+  std::string_view key = req["x-api-key"];
+  const std::string_view authorization = req[http::field::authorization];
+  if (key.empty() && authorization.starts_with("Bearer ")) {
+    key = authorization.substr(7);
+  }
+  for (const auto& [k, status] : key_status) {
+    if (k == key) {
+      b.status = status;
+    }
+  }
+}
+
 template <class Stream>
 class Session {
  public:
@@ -354,6 +371,7 @@ class Session {
     shared_.stats.record_last(worker_.index, req);
     Behaviour b = shared_.options.behaviour;
     apply_overrides(req, b);
+    apply_key_status(req, shared_.options.key_status, b);
 
     const Outcome outcome = co_await serve(endpoint, b);
 
