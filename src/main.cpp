@@ -7,6 +7,7 @@
 
 #include "app/app.hpp"
 #include "config/config_loader.hpp"
+#include "local/model_manager.hpp"
 #include "telemetry/logging.hpp"
 
 int main(int argc, char** argv) {
@@ -26,7 +27,9 @@ int main(int argc, char** argv) {
 
   std::shared_ptr<const switchyard::Config> config;
   try {
-    config = std::make_shared<const switchyard::Config>(switchyard::load_config_file(config_path));
+    auto loaded = switchyard::load_config_file(config_path);
+    if (!check_only) switchyard::assign_local_ports(loaded);
+    config = std::make_shared<const switchyard::Config>(std::move(loaded));
   } catch (const switchyard::ConfigError& e) {
     std::cerr << e.what() << "\n";
     return 2;

@@ -23,6 +23,7 @@ App::App(std::shared_ptr<const Config> config) {
 
 App::~App() {
   for (auto& worker : workers_) worker->stop();
+  state_->local_models().stop();
 }
 
 std::uint16_t App::start() {
@@ -43,6 +44,7 @@ std::uint16_t App::start() {
     endpoint.port(port);
   }
   for (auto& worker : workers_) worker->start();
+  state_->local_models().start();
   return port;
 }
 
@@ -74,6 +76,7 @@ void App::drain_and_stop() {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   for (auto& worker : workers_) worker->stop();
+  state_->local_models().stop();
   spdlog::info("stopped");
 }
 

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -115,12 +116,40 @@ struct QueueConfig {
   Millis overflow_after{250};
 };
 
+// llama-server's parameters for one local model (the seed's `params` keys). 0 or empty: llama-server's
+// own default, flag not passed.
+struct LocalModelParams {
+  int n_gpu_layers = 99;          // -ngl; 99: all layers
+  unsigned n_ctx = 4096;          // -c; the total, shared by the `parallel` slots
+  unsigned parallel = 1;          // -np: requests served at once; the rest wait in the gateway's queue
+  std::string flash_attention;    // -fa on|off|auto
+  std::string type_k = "f16";     // -ctk
+  std::string type_v = "f16";     // -ctv
+  bool embedding = false;         // --embedding
+  unsigned threads = 0;           // -t
+  unsigned batch_size = 0;        // -b
+  unsigned ubatch_size = 0;       // -ub
+  std::vector<std::string> extra_args;  // passed as they are, last
+};
+
+// A model this gateway runs itself, with llama-server, on the local GPUs.
+struct LocalModelConfig {
+  std::string model_path;         // the GGUF file
+  LocalModelParams params;
+  Millis load_timeout{300'000};
+  bool pinned = false;            // never evicted or idle-unloaded
+  std::map<std::string, std::string> env;  // set for its process (on top of the gateway's environment)
+  std::uint64_t vram_mib = 0;     // overrides the estimate from the GGUF header when > 0
+  std::uint16_t port = 0;         // its loopback port, chosen free when the config is loaded
+};
+
 struct ModelConfig {
   std::string alias;
   Strategy strategy = Strategy::round_robin;
   std::vector<DeploymentConfig> deployments;
   RetryConfig retries;
   QueueConfig queue;
+  std::optional<LocalModelConfig> local;  // run here; its deployment is the first, upstream "local:<alias>"
 };
 
 // Images given by http(s) URL are fetched by the gateway when the upstream needs their bytes (Ollama).
@@ -128,6 +157,31 @@ struct ImageFetchConfig {
   std::size_t max_bytes = 20 * 1024 * 1024;
   Millis timeout{10'000};
   bool allow_private_addresses = false;  // loopback and private networks: off, against SSRF
+};
+
+// A GPU that tests and demos can have without one: the manager places models on it by its memory.
+struct FakeGpuConfig {
+  std::string name = "Fake GPU";
+  std::uint64_t total_mib = 0;
+  std::uint64_t used_mib = 0;     // taken by something else
+};
+
+// The local model manager (the seed's `system` keys, so its users feel at home).
+struct LocalConfig {
+  std::string llama_server_path = "llama-server";
+  unsigned max_concurrent_models = 3;
+  std::vector<std::string> preload_models;  // aliases, or "*" for all
+  std::chrono::seconds idle_timeout{300};   // 0: never unload
+  std::vector<unsigned> gpu_devices;        // empty: every GPU found
+  double vram_multiplier = 1.1;
+  std::string state_dir;                    // logs and pid files; empty: /tmp/switchyard-<uid>
+  Millis health_interval{2'000};
+  unsigned max_restarts = 3;                // crashes within restart_window before the model is failed
+  Millis restart_window{600'000};
+  Millis restart_backoff{1'000};            // doubled after each crash
+  std::size_t log_max_bytes = 10 * 1024 * 1024;
+  std::string nvidia_smi = "nvidia-smi";
+  std::vector<FakeGpuConfig> fake_gpus;     // instead of the real GPUs (tests, demos)
 };
 
 struct LoggingConfig {
@@ -139,6 +193,7 @@ struct Config {
   ServerConfig server;
   LoggingConfig logging;
   ImageFetchConfig images;
+  LocalConfig local;
   std::map<std::string, UpstreamConfig> upstreams;
   std::map<std::string, ModelConfig> models;
 };

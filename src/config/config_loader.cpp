@@ -4,6 +4,7 @@
 
 #include <boost/url/parse.hpp>
 #include <charconv>
+#include <cstdlib>
 #include <optional>
 #include <fstream>
 #include <set>
@@ -334,12 +335,85 @@ UpstreamConfig parse_upstream(const Reader& r, const std::string& name, const YA
   return up;
 }
 
-ModelConfig parse_model(const Reader& r, const std::string& alias, const YAML::Node& node, const Config& config) {
+LocalModelConfig parse_local_model(const Reader& r, const YAML::Node& node, const std::string& path) {
+  r.expect_map(node, path);
+  r.only_keys(node, path, {"model_path", "params", "load_timeout_sec", "pinned", "env", "vram_mib"});
+  LocalModelConfig local;
+  if (!node["model_path"]) r.fail(node, path + ".model_path", "is required: the GGUF file to serve");
+  local.model_path = r.string(node["model_path"], path + ".model_path");
+  if (const auto p = node["params"]) {
+    const auto ppath = path + ".params";
+    r.expect_map(p, ppath);
+    r.only_keys(p, ppath, {"n_gpu_layers", "n_ctx", "parallel", "flash_attention", "type_k", "type_v", "embedding",
+                           "threads", "batch_size", "ubatch_size", "extra_args"});
+    auto& params = local.params;
+    if (p["n_gpu_layers"]) params.n_gpu_layers = r.integer<int>(p["n_gpu_layers"], ppath + ".n_gpu_layers", -1, 100000);
+    if (p["n_ctx"]) params.n_ctx = r.integer<unsigned>(p["n_ctx"], ppath + ".n_ctx", 0, 10'000'000);
+    if (p["parallel"]) params.parallel = r.integer<unsigned>(p["parallel"], ppath + ".parallel", 1, 1024);
+    if (p["flash_attention"]) {
+      params.flash_attention = r.string(p["flash_attention"], ppath + ".flash_attention");
+      if (params.flash_attention == "true") params.flash_attention = "on";   // YAML's on/off read as booleans
+      if (params.flash_attention == "false") params.flash_attention = "off";
+      if (params.flash_attention != "on" && params.flash_attention != "off" && params.flash_attention != "auto")
+        r.fail(p["flash_attention"], ppath + ".flash_attention", "must be on, off or auto");
+    }
+    static const std::set<std::string> kv_types{"f32", "f16", "bf16", "q8_0", "q4_0", "q4_1", "iq4_nl", "q5_0", "q5_1"};
+    for (const auto* key : {"type_k", "type_v"}) {
+      if (!p[key]) continue;
+      const auto value = r.string(p[key], ppath + "." + key);
+      if (!kv_types.count(value))
+        r.fail(p[key], ppath + "." + key, "must be one of f32, f16, bf16, q8_0, q4_0, q4_1, iq4_nl, q5_0, q5_1");
+      (std::string(key) == "type_k" ? params.type_k : params.type_v) = value;
+    }
+    if (p["embedding"]) params.embedding = r.boolean(p["embedding"], ppath + ".embedding");
+    if (p["threads"]) params.threads = r.integer<unsigned>(p["threads"], ppath + ".threads", 0, 4096);
+    if (p["batch_size"]) params.batch_size = r.integer<unsigned>(p["batch_size"], ppath + ".batch_size", 0, 1 << 20);
+    if (p["ubatch_size"]) params.ubatch_size = r.integer<unsigned>(p["ubatch_size"], ppath + ".ubatch_size", 0, 1 << 20);
+    if (p["extra_args"]) params.extra_args = r.strings(p["extra_args"], ppath + ".extra_args");
+  }
+  if (node["load_timeout_sec"])
+    local.load_timeout = Millis(1000 * r.integer<std::int64_t>(node["load_timeout_sec"], path + ".load_timeout_sec", 1, 24 * 3600));
+  if (node["pinned"]) local.pinned = r.boolean(node["pinned"], path + ".pinned");
+  if (const auto env = node["env"]) {
+    r.expect_map(env, path + ".env");
+    for (const auto& item : env) {
+      const auto name = item.first.as<std::string>();
+      local.env[name] = r.string(item.second, path + ".env." + name);
+    }
+  }
+  if (node["vram_mib"]) local.vram_mib = r.integer<std::uint64_t>(node["vram_mib"], path + ".vram_mib", 1, 1ULL << 24);
+  return local;
+}
+
+// The upstream a local model is served through: its own llama-server on loopback (the port is
+// chosen when the gateway starts).
+UpstreamConfig local_upstream(const std::string& alias) {
+  UpstreamConfig up;
+  up.name = "local:" + alias;
+  up.kind = UpstreamKind::openai;
+  up.host = "127.0.0.1";
+  up.path_prefix = "/v1";
+  up.base_url = "http://127.0.0.1:0/v1";
+  up.health.enabled = false;  // the model manager checks its own processes
+  return up;
+}
+
+ModelConfig parse_model(const Reader& r, const std::string& alias, const YAML::Node& node, Config& config) {
   const std::string path = "models." + alias;
   r.expect_map(node, path);
-  r.only_keys(node, path, {"deployments", "strategy", "retries", "queue"});
+  r.only_keys(node, path, {"deployments", "strategy", "retries", "queue", "local"});
   ModelConfig model;
   model.alias = alias;
+  if (node["local"]) {
+    model.local = parse_local_model(r, node["local"], path + ".local");
+    auto upstream = local_upstream(alias);
+    DeploymentConfig d;
+    d.upstream = upstream.name;
+    d.model = alias;
+    d.capacity = model.local->params.parallel;
+    model.deployments.push_back(std::move(d));
+    config.upstreams.emplace(upstream.name, std::move(upstream));
+  }
   if (node["strategy"]) model.strategy = parse_strategy(r, node["strategy"], path + ".strategy");
   if (const auto q = node["retries"]) {
     const auto qpath = path + ".retries";
@@ -359,7 +433,8 @@ ModelConfig parse_model(const Reader& r, const std::string& alias, const YAML::N
     if (q["overflow_after_ms"]) model.queue.overflow_after = r.millis(q["overflow_after_ms"], qpath + ".overflow_after_ms");
   }
   const auto list = node["deployments"];
-  if (!list) r.fail(node, path + ".deployments", "is required: a list of {upstream, model}");
+  if (!list && model.local) return model;
+  if (!list) r.fail(node, path + ".deployments", "is required: a list of {upstream, model} (or a local model)");
   if (!list.IsSequence() || list.size() == 0) r.fail(list, path + ".deployments", "must be a non-empty list");
   for (std::size_t i = 0; i < list.size(); ++i) {
     const auto item = list[i];
@@ -386,13 +461,61 @@ ModelConfig parse_model(const Reader& r, const std::string& alias, const YAML::N
   return model;
 }
 
+void parse_local(const Reader& r, const YAML::Node& node, LocalConfig& local) {
+  r.expect_map(node, "local");
+  r.only_keys(node, "local", {"llama_server_path", "max_concurrent_models", "preload_models", "idle_timeout_sec",
+                              "gpu_devices", "vram_multiplier", "state_dir", "health_interval_ms", "max_restarts",
+                              "restart_window_sec", "restart_backoff_ms", "log_max_bytes", "nvidia_smi", "fake_gpus"});
+  if (node["llama_server_path"]) local.llama_server_path = r.string(node["llama_server_path"], "local.llama_server_path");
+  if (node["max_concurrent_models"])
+    local.max_concurrent_models = r.integer<unsigned>(node["max_concurrent_models"], "local.max_concurrent_models", 1, 1000);
+  if (node["preload_models"]) local.preload_models = r.strings(node["preload_models"], "local.preload_models");
+  if (node["idle_timeout_sec"])
+    local.idle_timeout = std::chrono::seconds(r.integer<std::int64_t>(node["idle_timeout_sec"], "local.idle_timeout_sec", 0, 365LL * 86400));
+  if (const auto devices = node["gpu_devices"]) {
+    if (!devices.IsSequence()) r.fail(devices, "local.gpu_devices", "must be a list of GPU indices");
+    for (std::size_t i = 0; i < devices.size(); ++i)
+      local.gpu_devices.push_back(r.integer<unsigned>(devices[i], "local.gpu_devices[" + std::to_string(i) + "]", 0, 255));
+  }
+  if (node["vram_multiplier"]) {
+    const auto text = r.string(node["vram_multiplier"], "local.vram_multiplier");
+    char* end = nullptr;
+    local.vram_multiplier = std::strtod(text.c_str(), &end);
+    if (end != text.c_str() + text.size() || local.vram_multiplier < 1.0 || local.vram_multiplier > 10.0)
+      r.fail(node["vram_multiplier"], "local.vram_multiplier", "must be a number from 1.0 to 10.0");
+  }
+  if (node["state_dir"]) local.state_dir = r.string(node["state_dir"], "local.state_dir");
+  if (node["health_interval_ms"]) local.health_interval = r.millis(node["health_interval_ms"], "local.health_interval_ms");
+  if (node["max_restarts"]) local.max_restarts = r.integer<unsigned>(node["max_restarts"], "local.max_restarts", 0, 1000);
+  if (node["restart_window_sec"])
+    local.restart_window = Millis(1000 * r.integer<std::int64_t>(node["restart_window_sec"], "local.restart_window_sec", 1, 86400));
+  if (node["restart_backoff_ms"]) local.restart_backoff = r.millis(node["restart_backoff_ms"], "local.restart_backoff_ms");
+  if (node["log_max_bytes"])
+    local.log_max_bytes = r.integer<std::size_t>(node["log_max_bytes"], "local.log_max_bytes", 4096, 1ULL << 34);
+  if (node["nvidia_smi"]) local.nvidia_smi = r.string(node["nvidia_smi"], "local.nvidia_smi");
+  if (const auto gpus = node["fake_gpus"]) {
+    if (!gpus.IsSequence()) r.fail(gpus, "local.fake_gpus", "must be a list of {name, total_mib, used_mib}");
+    for (std::size_t i = 0; i < gpus.size(); ++i) {
+      const auto path = "local.fake_gpus[" + std::to_string(i) + "]";
+      r.expect_map(gpus[i], path);
+      r.only_keys(gpus[i], path, {"name", "total_mib", "used_mib"});
+      FakeGpuConfig gpu;
+      if (gpus[i]["name"]) gpu.name = r.string(gpus[i]["name"], path + ".name");
+      if (!gpus[i]["total_mib"]) r.fail(gpus[i], path + ".total_mib", "is required");
+      gpu.total_mib = r.integer<std::uint64_t>(gpus[i]["total_mib"], path + ".total_mib", 1, 1ULL << 24);
+      if (gpus[i]["used_mib"]) gpu.used_mib = r.integer<std::uint64_t>(gpus[i]["used_mib"], path + ".used_mib", 0, gpu.total_mib);
+      local.fake_gpus.push_back(gpu);
+    }
+  }
+}
+
 Config parse_root(const YAML::Node& root, const std::string& source) {
   Reader r(source, process_environment());
   Config config;
   config.source_path = source;
   if (!root.IsDefined() || root.IsNull()) r.fail(root, "", "the file is empty");
   r.expect_map(root, "");
-  r.only_keys(root, "", {"listen", "workers", "server", "logging", "images", "upstreams", "models"});
+  r.only_keys(root, "", {"listen", "workers", "server", "logging", "images", "local", "upstreams", "models"});
   if (root["listen"]) parse_listen(r, root["listen"], config.server);
   if (root["workers"]) config.server.workers = r.integer<unsigned>(root["workers"], "workers", 0, 1024);
   if (root["server"]) parse_server(r, root["server"], config.server);
@@ -415,12 +538,15 @@ Config parse_root(const YAML::Node& root, const std::string& source) {
     if (images["allow_private_addresses"])
       config.images.allow_private_addresses = r.boolean(images["allow_private_addresses"], "images.allow_private_addresses");
   }
+  if (const auto local = root["local"]) parse_local(r, local, config.local);
   const auto upstreams = root["upstreams"];
-  if (!upstreams) r.fail(root, "upstreams", "is required: at least one upstream");
-  r.expect_map(upstreams, "upstreams");
-  for (const auto& item : upstreams) {
-    const auto name = item.first.as<std::string>();
-    config.upstreams.emplace(name, parse_upstream(r, name, item.second));
+  if (upstreams) {
+    r.expect_map(upstreams, "upstreams");
+    for (const auto& item : upstreams) {
+      const auto name = item.first.as<std::string>();
+      if (name.starts_with("local:")) r.fail(item.first, "upstreams." + name, "names starting with local: are reserved");
+      config.upstreams.emplace(name, parse_upstream(r, name, item.second));
+    }
   }
   const auto models = root["models"];
   if (!models) r.fail(root, "models", "is required: at least one model alias");
@@ -430,6 +556,10 @@ Config parse_root(const YAML::Node& root, const std::string& source) {
     if (alias.empty()) r.fail(item.first, "models", "an alias must not be empty");
     config.models.emplace(alias, parse_model(r, alias, item.second, config));
   }
+  if (config.upstreams.empty()) r.fail(root, "upstreams", "is required: at least one upstream (or a model with `local`)");
+  for (const auto& name : config.local.preload_models)
+    if (name != "*" && (!config.models.count(name) || !config.models.at(name).local))
+      r.fail(root["local"]["preload_models"], "local.preload_models", "\"" + name + "\" is not a model with `local`");
   return config;
 }
 

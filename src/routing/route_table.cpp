@@ -37,4 +37,12 @@ const Route* RouteTable::find(std::string_view alias) const {
   return it == routes_.end() ? nullptr : &it->second;
 }
 
+void RouteTable::attach_local(std::string_view alias, const UpstreamRuntime* upstream, const LocalModel* model) {
+  const auto it = routes_.find(alias);
+  if (it == routes_.end()) return;
+  it->second.local = model;
+  for (auto& deployment : it->second.deployments)
+    if (deployment.upstream == upstream) deployment.local = model;
+}
+
 }  // namespace switchyard

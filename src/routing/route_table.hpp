@@ -17,6 +17,8 @@
 
 namespace switchyard {
 
+class LocalModel;
+
 struct Deployment {
   const DeploymentConfig* config;
   UpstreamRuntime* upstream;
@@ -24,6 +26,7 @@ struct Deployment {
   std::string model_json;  // config->model as a JSON string literal, for request rewrites
   DeploymentState* state;  // owned by the Route
   std::size_t index;       // in Route::deployments
+  const LocalModel* local = nullptr;  // a model this gateway runs itself (local/model_manager)
 };
 
 struct Route {
@@ -36,6 +39,7 @@ struct Route {
   std::vector<std::unique_ptr<DeploymentState>> states;
   std::unique_ptr<RetryBudget> retry_budget;
   std::unique_ptr<AdmissionQueue> queue;
+  const LocalModel* local = nullptr;  // the alias's local model, if it has one
 };
 
 class RouteTable {
@@ -43,6 +47,8 @@ class RouteTable {
   RouteTable(const Config& config, std::map<std::string, std::unique_ptr<UpstreamRuntime>, std::less<>>& upstreams);
 
   const Route* find(std::string_view alias) const;
+  // Before the table is shared: ties the alias's deployment on `upstream` to its local model.
+  void attach_local(std::string_view alias, const UpstreamRuntime* upstream, const LocalModel* model);
   const std::vector<std::string>& aliases() const { return aliases_; }
   std::size_t size() const { return routes_.size(); }
   template <typename Visit>

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <limits>
 
+#include "local/local_model.hpp"
+
 namespace switchyard {
 namespace {
 
@@ -51,8 +53,17 @@ PickResult Router::pick(const Route& route, std::span<const Deployment* const> t
     for (const auto tier : route.tiers) {
       eligible_.clear();
       available_.clear();
+      bool loading = false;  // a local model of this tier is on its way up: worth waiting for
       for (const auto& d : route.deployments) {
-        if (d.config->tier != tier || contains(tried, &d) || contains(lost_races_, &d) || !eligible(d, now)) continue;
+        if (d.config->tier != tier || contains(tried, &d) || contains(lost_races_, &d)) continue;
+        if (d.local && d.local->state() != LocalState::ready) {
+          if (d.local->loadable()) {
+            d.local->want();
+            loading = true;
+          }
+          continue;
+        }
+        if (!eligible(d, now)) continue;
         eligible_.push_back(&d);
         if (!at_capacity(d)) available_.push_back(&d);
       }
@@ -61,7 +72,7 @@ PickResult Router::pick(const Route& route, std::span<const Deployment* const> t
         chosen = choose(route, available_);
         break;
       }
-      if (!eligible_.empty()) {
+      if (!eligible_.empty() || loading) {
         blocked = true;
         if (!allow_overflow) return PickResult{nullptr, true};
       }

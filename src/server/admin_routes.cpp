@@ -75,7 +75,7 @@ Task<> serve_health(HttpSession& session, RequestContext& context) {
 
 Task<> serve_metrics(HttpSession& session, RequestContext& context) {
   auto& state = session.worker().state();
-  const auto text = state.metrics().render() + render_routing_metrics(state.routes());
+  const auto text = state.metrics().render() + render_routing_metrics(state.routes()) + state.local_models().metrics_text();
   co_await session.respond(context, 200, "text/plain; version=0.0.4; charset=utf-8", text);
 }
 

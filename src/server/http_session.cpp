@@ -7,6 +7,7 @@
 #include "app/worker.hpp"
 #include "server/admin_routes.hpp"
 #include "server/count_tokens.hpp"
+#include "server/local_routes.hpp"
 #include "server/ollama_routes.hpp"
 #include "server/proxy.hpp"
 #include "server/stats_routes.hpp"
@@ -177,6 +178,12 @@ Task<> HttpSession::dispatch(Request& request, RequestContext& context) {
     co_return co_await serve_ollama_info(*this, request, context, target);
   }
 
+  if (is_local_route(target)) {
+    const bool post = target == "/v1/models/eject" || target.ends_with("/load") || target.ends_with("/reset");
+    if (method != (post ? http::verb::post : http::verb::get))
+      co_return co_await respond_method_not_allowed(context, target, post ? "POST" : "GET");
+    co_return co_await serve_local_route(*this, request, context, target);
+  }
   const bool read_only = method == http::verb::get;
   if (target == "/health" || target == "/metrics" || target == "/stats" || target == "/v1/queue/stats" ||
       target == "/v1/models" || target.starts_with("/v1/models/")) {

@@ -9,6 +9,7 @@
 #include "app/worker.hpp"
 #include "protocol/sse_parser.hpp"
 #include "protocol/upstream_json_scan.hpp"
+#include "local/local_model.hpp"
 #include "server/stream_bridge.hpp"
 #include "upstream/image_fetcher.hpp"
 #include "upstream/upstream_connection.hpp"
@@ -512,6 +513,7 @@ class Attempt {
     x_.deployment->upstream->requests.fetch_add(1, std::memory_order_relaxed);
   }
   ~Attempt() {
+    if (x_.deployment->local) x_.deployment->local->touch();  // idle time counts from the end
     x_.deployment->upstream->keys.release(x_.key);
     x_.key = ApiKeyPool::kNoKey;
     x_.deployment->state->release();
@@ -532,6 +534,7 @@ void begin_attempt(Exchange& x, const Deployment& deployment) {
   x.outcome_recorded = false;
   x.attempt_started = Clock::now();
   x.first_byte_at = x.attempt_started;
+  if (deployment.local) deployment.local->touch();
   const auto& upstream = deployment.upstream->config;
   x.fast_path = client_protocol(x.api) == ClientProtocol::openai && upstream.kind == UpstreamKind::openai &&
                 upstream.drop_fields.empty() && upstream.rename_fields.empty();
@@ -624,7 +627,8 @@ Task<bool> first_deployment(Exchange& x, Priority priority, PickResult& pick) {
     co_return false;
   }
   const auto& config = queue.config();
-  const auto deadline = ticket->enqueued + config.timeout;
+  auto deadline = ticket->enqueued + config.timeout;
+  const LocalModel* local = x.route.local;
   const auto overflow_at = ticket->enqueued + config.overflow_after;
   x.session.client_watch().set_wake_timer(&ticket->timer);
   for (;;) {
@@ -646,6 +650,8 @@ Task<bool> first_deployment(Exchange& x, Priority priority, PickResult& pick) {
         co_return true;
       }
     }
+    if (local && (local->state() == LocalState::starting || local->state() == LocalState::loading))
+      deadline = std::max(deadline, local->load_deadline() + config.timeout);  // a load takes what it takes
     if (now >= deadline) {
       x.session.client_watch().set_wake_timer(nullptr);
       queue.leave(ticket, now - ticket->enqueued, false);
@@ -670,6 +676,11 @@ Task<bool> first_deployment(Exchange& x, Priority priority, PickResult& pick) {
 }
 
 std::string no_deployment_message(const Route& route) {
+  if (route.local && route.local->state() != LocalState::ready) {
+    const auto error = route.local->last_error();
+    return "Model `" + route.alias + "` cannot be served: its local model is " + local_state_name(route.local->state()) +
+           (error.empty() ? std::string(".") : ": " + error);
+  }
   return "No deployment of model `" + route.alias +
          "` can take requests right now (all are failing health checks, open-circuited or cooling down).";
 }
