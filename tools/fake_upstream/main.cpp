@@ -2,14 +2,19 @@
 // llama-server (OpenAI-compatible), the Anthropic Messages API and Ollama's native API. Besides
 // text it answers tool calls, tool results (quoting them), images (counting them), embeddings and
 // Ollama's model endpoints, and rejects what the real servers reject. See docs/fake-upstream.md
-// and kEndpoints below.
+// and kEndpoints below. Started with llama-server's command line (llama_args.hpp) it acts as a
+// llama-server process instead: binds --host/--port, loads, crashes and limits concurrency to
+// --parallel as told by FAKE_LLAMA_* variables, so a model manager can be tested with real processes.
+#include "llama_args.hpp"
 #include "options.hpp"
 #include "server.hpp"
 
 #include <CLI/CLI.hpp>
+#include <unistd.h>
 
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <exception>
 
 namespace {
@@ -55,11 +60,60 @@ tool results (OpenAI tool_call_id, Anthropic tool_use_id must answer the previou
 Embedding vectors are the same deterministic values on every API.
 Per-request headers x-fake-tokens, -ttft-ms, -gap-ms, -status, -error-rate, -hang, -drop-after,
 -close and -retry-after override the options of the same name.
+Started with llama-server's flags (-m FILE --port N ...) or with --llama-server first, it acts as a
+llama-server process instead: see `fake-upstream --llama-server --help`.
 )";
+
+// llama-server mode (llama_args.hpp): llama-server's command line, log lines and exit statuses.
+int run_llama_server(int argc, char** argv) {
+  fake_upstream::LlamaCommandLine parsed = fake_upstream::parse_llama_server_command_line(argc, argv);
+  if (parsed.help) {
+    std::fputs(fake_upstream::llama_server_usage().c_str(), stdout);
+    return 0;
+  }
+  fake_upstream::Options& options = parsed.options;
+  std::fputs(fake_upstream::llama_startup_log(options).c_str(), stderr);
+  for (const auto& warning : parsed.warnings) {
+    std::fprintf(stderr, "%s\n", warning.c_str());
+  }
+  if (!parsed.error.empty()) {
+    std::fprintf(stderr, "%s\n", parsed.error.c_str());
+    return 1;
+  }
+  std::signal(SIGPIPE, SIG_IGN);
+  const std::string host = options.host;
+  const unsigned port = options.port;
+  try {
+    const fake_upstream::Options shown = options;  // options moves into the server
+    const fake_upstream::LlamaServer& llama = shown.llama;
+    const std::string flags = fake_upstream::llama_flags_json(shown);
+    fake_upstream::Server server(std::move(options));
+    const std::string url = server.url();
+    const auto bound_port = static_cast<std::uint16_t>(std::stoul(url.substr(url.rfind(':') + 1)));
+    std::fputs(fake_upstream::llama_listening_log(shown, bound_port).c_str(), stderr);
+    std::printf("fake llama-server pid %d listening on %s ctx %d parallel %d ngl %s\n", static_cast<int>(getpid()),
+                url.c_str(), llama.n_ctx, llama.parallel, llama.n_gpu_layers.c_str());
+    std::printf("fake llama-server flags %s\n", flags.c_str());
+    std::fflush(stdout);
+    server.run();
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "main: couldn't bind HTTP server socket, hostname: %s, port: %u (%s)\n", host.c_str(), port,
+                 e.what());
+    return 1;
+  }
+  std::fputs("srv    operator(): operator(): cleaning up before exit...\n", stderr);
+  std::fflush(stdout);
+  std::fflush(stderr);
+  // Skip the destructors: requests still waiting for a slot need not be unwound one by one.
+  std::_Exit(0);
+}
 
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (fake_upstream::is_llama_server_command_line(argc, argv)) {
+    return run_llama_server(argc, argv);
+  }
   fake_upstream::Options options;
   fake_upstream::Behaviour& b = options.behaviour;
   std::string listen = "127.0.0.1:8001";

@@ -22,6 +22,44 @@ struct Behaviour {
   int retry_after_s = 0;    // > 0: error answers carry Retry-After with this many seconds
 };
 
+// llama-server mode (llama_args.hpp): the fake is started with llama-server's command line, as the
+// gateway's model manager starts a real one, and takes fault knobs from FAKE_LLAMA_* variables.
+struct LlamaServer {
+  bool enabled = false;
+  std::string model_path;        // -m, must name an existing file
+  std::string model_id;          // what /v1/models lists: --alias, else the path as given
+  std::uintmax_t model_size = 0; // bytes of the model file (/v1/models meta.size)
+  int ctx_size = 0;              // -c as given (0: from the model)
+  int n_ctx = 0;                 // total context in use (ctx_size, or kTrainContext when 0)
+  int slot_ctx = 0;              // context of one slot: n_ctx / parallel, or n_ctx with unified KV
+  int parallel_given = -1;       // -np as given (-1: auto)
+  int parallel = 4;              // slots in use (auto: 4, as llama-server picks)
+  bool kv_unified = false;       // -kvu, or implied by an auto slot count
+  std::string n_gpu_layers = "auto";
+  std::string flash_attn = "auto";
+  std::string cache_type_k = "f16";
+  std::string cache_type_v = "f16";
+  int batch_size = 2048;
+  int ubatch_size = 512;
+  int threads = -1;
+  bool jinja = true;
+  bool webui = true;
+  bool metrics = false;
+  bool slots_endpoint = true;
+  bool mlock = false;
+  bool mmap = true;
+  std::vector<std::string> api_keys;  // --api-key (comma list) and --api-key-file
+  std::vector<std::string> args;      // the command line as given (without argv[0])
+  std::vector<std::string> unknown;   // flags (with their values) accepted with a warning
+
+  // From the environment (FAKE_LLAMA_*); the load time is Options::loading_ms.
+  int crash_after = -1;     // exit after this many completed inference requests
+  bool crash_abort = false; // crash with abort() (SIGABRT) instead of exit status 1
+  bool hang_health = false; // /health never answers once loaded
+  int exit_after_ms = -1;   // exit with status 1 this long after start
+  bool ignore_sigterm = false;
+};
+
 struct Options {
   std::string host = "127.0.0.1";
   std::uint16_t port = 8001;
@@ -35,6 +73,7 @@ struct Options {
   std::vector<std::pair<std::string, int>> key_status;
   std::string tls_cert;
   std::string tls_key;
+  LlamaServer llama;
 };
 
 }  // namespace fake_upstream

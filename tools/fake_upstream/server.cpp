@@ -7,15 +7,22 @@
 // (request_scan); a DOM walk (request_inspect) is paid only by requests that carry images, tool
 // messages or tool results, and by the rarely used embed/show endpoints.
 //
+// llama-server mode (Options::llama) runs one worker and adds llama-server's own routes (/props,
+// /slots, /metrics), API keys, a request log line per request, slots (SlotGate: at most --parallel
+// requests answered at once, the rest wait), and the FAKE_LLAMA_* load, crash and exit faults.
+//
 // Every co_await result is stored in a local before it is tested: GCC 12 miscompiled
 // `if (!co_await f())` here (the member coroutine resumed with a garbage `this`).
 #include "server.hpp"
 
+#include "llama_args.hpp"
+#include "llama_responses.hpp"
 #include "request_inspect.hpp"
 #include "request_scan.hpp"
 #include "responses.hpp"
 #include "anthropic_responses.hpp"
 #include "ollama_responses.hpp"
+#include "slot_gate.hpp"
 #include "stats.hpp"
 
 #include <boost/asio.hpp>
@@ -23,12 +30,17 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/json.hpp>
+#include <sys/resource.h>
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 #include <chrono>
 #include <csignal>
+#include <cstdio>
+#include <cstdlib>
 #include <ctime>
+#include <functional>
 #include <optional>
 #include <random>
 #include <stdexcept>
@@ -69,6 +81,54 @@ struct Shared {
   Clock::time_point ready_at;
   std::string models_body;  // GET /v1/models
   std::optional<asio::ssl::context> tls;
+
+  // llama-server mode only (one worker thread, so plain members).
+  std::optional<SlotGate> slots;
+  LlamaCounters llama_counters;
+  std::string models_loading_body;  // GET /v1/models while the model loads (meta null)
+  std::string flags_json;           // GET /fake/args
+  int inference_done = 0;           // completed inference requests, for FAKE_LLAMA_CRASH_AFTER
+};
+
+constexpr std::string_view kInvalidKeyBody =
+    R"({"error":{"code":401,"message":"Invalid API Key","type":"authentication_error"}})";
+constexpr std::string_view kNoSlotBody =
+    R"({"error":{"code":503,"message":"no slot available","type":"unavailable_error"}})";
+constexpr std::string_view kNoMetricsBody =
+    R"({"error":{"code":501,"message":"This server does not support metrics endpoint. Start it with `--metrics`","type":"not_supported_error"}})";
+constexpr std::string_view kNoSlotsBody =
+    R"({"error":{"code":501,"message":"This server does not support slots endpoint. Start it with `--slots`","type":"not_supported_error"}})";
+
+// FAKE_LLAMA_CRASH_AFTER: the process ends at once, as a crashed llama-server does.
+[[noreturn]] void crash(const LlamaServer& llama) {
+  std::fputs("fake crash\n", stderr);
+  std::fflush(stdout);
+  std::fflush(stderr);
+  if (llama.crash_abort) {
+    const rlimit no_core{0, 0};
+    setrlimit(RLIMIT_CORE, &no_core);  // a deliberate crash leaves no core file in the test's directory
+    std::abort();
+  }
+  std::_Exit(1);
+}
+
+// A slot held (or waited for) by one inference request; gives it back however the request ends.
+struct SlotHold {
+  SlotGate* gate = nullptr;
+  SlotGate::Waiter waiter;
+  int slot = -1;
+
+  SlotHold() = default;
+  SlotHold(const SlotHold&) = delete;
+  SlotHold& operator=(const SlotHold&) = delete;
+  ~SlotHold() {
+    if (gate != nullptr) {
+      gate->remove(waiter);
+      if (slot >= 0) {
+        gate->release(slot);
+      }
+    }
+  }
 };
 
 // Per worker thread; touched only by that thread (stats are atomics inside Shared).
@@ -185,6 +245,11 @@ class Session {
         timer_(stream_.get_executor()), joined_(stream_.get_executor()) {}
 
   asio::awaitable<void> run() {
+    if (shared_.options.llama.enabled) {
+      boost::system::error_code ec;
+      const auto remote = beast::get_lowest_layer(stream_).remote_endpoint(ec);
+      remote_ = ec ? "?" : remote.address().to_string();
+    }
     if constexpr (!std::is_same_v<Stream, tcp::socket>) {
       auto [ec] = co_await stream_.async_handshake(asio::ssl::stream_base::server, use_nothrow);
       if (ec) {
@@ -235,6 +300,108 @@ class Session {
 
   // Returns whether to keep the connection for another request.
   asio::awaitable<bool> handle() {
+    if (!shared_.options.llama.enabled) {
+      co_return co_await route();
+    }
+    status_ = 200;
+    const bool keep_open = co_await llama_route();
+    if (status_ != 0) {
+      const Request& req = parser_->get();
+      std::string_view target = req.target();
+      target = target.substr(0, target.find('?'));
+      std::fprintf(stderr, "srv  log_server_r: request: %.*s %.*s %s %d\n",
+                   static_cast<int>(req.method_string().size()), req.method_string().data(),
+                   static_cast<int>(target.size()), target.data(), remote_.c_str(), status_);
+    }
+    if (crash_now_) {
+      crash(shared_.options.llama);
+    }
+    co_return keep_open;
+  }
+
+  // llama-server mode: its own endpoints, API keys and load state, then the common routes.
+  asio::awaitable<bool> llama_route() {
+    const LlamaServer& llama = shared_.options.llama;
+    const Request& req = parser_->get();
+    std::string_view path = req.target();
+    const std::string_view query = path.find('?') == std::string_view::npos ? std::string_view{}
+                                                                             : path.substr(path.find('?'));
+    path = path.substr(0, path.find('?'));
+    if (path.starts_with("/v1/")) {
+      path.remove_prefix(3);
+    }
+    if (path.starts_with("/fake/")) {
+      co_return co_await route();
+    }
+    const bool is_public = path == "/health" || path == "/models" || path == "/api/tags";
+    if (!is_public && !api_key_ok(req, llama.api_keys)) {
+      co_return co_await reply(401, kInvalidKeyBody);
+    }
+    const bool loading = Clock::now() < shared_.ready_at;
+    if (req.method() != http::verb::get) {
+      co_return co_await route();  // inference answers 503 itself while loading
+    }
+    if (path == "/health") {
+      if (loading) {
+        co_return co_await reply(503, kLoadingBody);
+      }
+      if (llama.hang_health) {
+        status_ = 0;
+        start_watch();
+        co_await sleep_forever();
+        co_await stop_watch();
+        co_return false;
+      }
+      co_return co_await reply(200, kHealthOkBody);
+    }
+    if (path == "/models") {
+      co_return co_await reply(200, loading ? shared_.models_loading_body : shared_.models_body);
+    }
+    if (loading) {
+      co_return co_await reply(503, kLoadingBody);
+    }
+    const SlotGate& slots = *shared_.slots;
+    if (path == "/props") {
+      const std::string body = llama_props_body(shared_.options, slots);
+      co_return co_await reply(200, body);
+    }
+    if (path == "/slots") {
+      if (!llama.slots_endpoint) {
+        co_return co_await reply(501, kNoSlotsBody);
+      }
+      const bool fail_on_no_slot = query.find("fail_on_no_slot=1") != std::string_view::npos ||
+                                   query.find("fail_on_no_slot=true") != std::string_view::npos;
+      if (fail_on_no_slot && slots.busy() == slots.total()) {
+        co_return co_await reply(503, kNoSlotBody);
+      }
+      const std::string body = llama_slots_body(slots);
+      co_return co_await reply(200, body);
+    }
+    if (path == "/metrics") {
+      if (!llama.metrics) {
+        co_return co_await reply(501, kNoMetricsBody);
+      }
+      const std::string body = llama_metrics_body(shared_.llama_counters, slots);
+      const bool sent = co_await write_typed(200, "text/plain; version=0.0.4", body);
+      co_return sent && keep_alive_;
+    }
+    co_return co_await route();
+  }
+
+  // --api-key: "Authorization: Bearer KEY" or "X-Api-Key: KEY", as llama-server accepts.
+  static bool api_key_ok(const Request& req, const std::vector<std::string>& keys) {
+    if (keys.empty()) {
+      return true;
+    }
+    std::string_view key = req["x-api-key"];
+    const std::string_view authorization = req[http::field::authorization];
+    if (authorization.starts_with("Bearer ")) {
+      key = authorization.substr(7);
+    }
+    return std::find(keys.begin(), keys.end(), key) != keys.end();
+  }
+
+  asio::awaitable<bool> route() {
     const Request& req = parser_->get();
     keep_alive_ = req.keep_alive();
     std::string_view path = req.target();
@@ -307,6 +474,9 @@ class Session {
       if (path.starts_with("/models/")) {
         co_return co_await model(path.substr(8));
       }
+      if (path == "/fake/args" && shared_.options.llama.enabled) {
+        co_return co_await reply(200, shared_.flags_json);
+      }
       if (path == "/fake/stats") {
         const std::string body = shared_.stats.stats_json();
         co_return co_await reply(200, body);
@@ -373,6 +543,7 @@ class Session {
     apply_overrides(req, b);
     apply_key_status(req, shared_.options.key_status, b);
 
+    const bool ready = Clock::now() >= shared_.ready_at;
     const Outcome outcome = co_await serve(endpoint, b);
 
     ws.active.fetch_sub(1, std::memory_order_relaxed);
@@ -380,6 +551,12 @@ class Session {
       ws.completed.fetch_add(1, std::memory_order_relaxed);
     } else if (outcome == Outcome::cancelled) {
       ws.cancelled.fetch_add(1, std::memory_order_relaxed);
+    }
+    const LlamaServer& llama = shared_.options.llama;
+    if (llama.enabled && ready && outcome == Outcome::completed && llama.crash_after > 0 &&
+        ++shared_.inference_done >= llama.crash_after) {
+      crash_now_ = true;  // handle() logs the request, then ends the process
+      co_return false;
     }
     co_return outcome == Outcome::completed && keep_alive_;
   }
@@ -389,14 +566,37 @@ class Session {
       const bool sent = co_await write_json(503, kLoadingBody);
       co_return sent ? Outcome::completed : Outcome::cancelled;
     }
+    if (shared_.options.llama.crash_after == 0) {
+      crash(shared_.options.llama);
+    }
     if (b.close) {
       co_return Outcome::dropped;
     }
     scan_request(parser_->get().body(), facts_);
     endpoint_ = endpoint;
 
-    const bool watch = b.hang || b.ttft_ms > 0 || b.gap_ms > 0;
-    if (watch) {
+    bool watch = b.hang || b.ttft_ms > 0 || b.gap_ms > 0;
+    SlotHold hold;
+    slot_ = -1;
+    if (shared_.slots && endpoint != Endpoint::count_tokens) {
+      SlotGate& gate = *shared_.slots;
+      hold.gate = &gate;
+      hold.waiter.task = gate.next_task();
+      hold.slot = gate.try_acquire(hold.waiter.task);
+      if (hold.slot < 0) {
+        // Every slot is busy: wait in line, watching the socket so a client that leaves is dropped.
+        start_watch();
+        watch = false;
+        const bool got = co_await wait_for_slot(gate, hold);
+        if (!got) {
+          co_await stop_watch();
+          co_return Outcome::cancelled;
+        }
+        watch = true;
+      }
+      slot_ = hold.slot;
+    }
+    if (watch && !watching_) {
       start_watch();
     }
     const Outcome outcome = co_await respond(endpoint, b);
@@ -404,6 +604,21 @@ class Session {
       co_await stop_watch();
     }
     co_return outcome;
+  }
+
+  // True with hold.slot set once release() hands this request a slot; false if the client left.
+  asio::awaitable<bool> wait_for_slot(SlotGate& gate, SlotHold& hold) {
+    hold.waiter.timer = &timer_;
+    hold.waiter.slot = -1;
+    gate.enqueue(hold.waiter);
+    while (hold.waiter.slot < 0 && !client_gone_) {
+      timer_.expires_at(Clock::time_point::max());
+      co_await timer_.async_wait(use_nothrow);
+    }
+    hold.waiter.timer = nullptr;
+    gate.remove(hold.waiter);
+    hold.slot = hold.waiter.slot;  // a slot handed over just as the client left is given back later
+    co_return hold.slot >= 0 && !client_gone_;
   }
 
   asio::awaitable<Outcome> respond(Endpoint endpoint, const Behaviour& b) {
@@ -474,6 +689,16 @@ class Session {
     const bool embeddings = endpoint == Endpoint::embeddings || endpoint == Endpoint::ollama_embed ||
                             endpoint == Endpoint::ollama_embeddings || endpoint == Endpoint::count_tokens;
     c.completion_tokens = embeddings ? 0 : n;
+    if (shared_.slots) {
+      shared_.llama_counters.prompt_tokens += static_cast<std::uint64_t>(c.prompt_tokens);
+      shared_.llama_counters.predicted_tokens += static_cast<std::uint64_t>(c.completion_tokens);
+      shared_.llama_counters.decodes += static_cast<std::uint64_t>(c.completion_tokens) + 1;
+      if (slot_ >= 0) {
+        SlotGate::Slot& slot = shared_.slots->slot(slot_);
+        slot.prompt_tokens = c.prompt_tokens;
+        slot.planned_tokens = c.completion_tokens;
+      }
+    }
     c.timings.prompt_ms = b.ttft_ms > 0 ? b.ttft_ms : c.prompt_tokens * 0.05;
     c.timings.predicted_ms = b.gap_ms > 0 ? static_cast<double>(b.gap_ms) * n : n * 0.5;
 
@@ -670,6 +895,7 @@ class Session {
   }
 
   asio::awaitable<bool> write_json(int status, std::string_view body, int retry_after_s = 0) {
+    status_ = status;
     head_.clear();
     append_head(head_, status, "application/json", body.size(), keep_alive_);
     if (retry_after_s > 0) {
@@ -677,6 +903,15 @@ class Session {
       append_int(header, retry_after_s);
       head_.insert(head_.size() - 2, header.append("\r\n"));  // before the blank line ending the head
     }
+    const std::array<asio::const_buffer, 2> buffers{asio::buffer(head_), asio::buffer(body)};
+    auto [ec, n] = co_await asio::async_write(stream_, buffers, use_nothrow);
+    co_return !ec;
+  }
+
+  asio::awaitable<bool> write_typed(int status, std::string_view content_type, std::string_view body) {
+    status_ = status;
+    head_.clear();
+    append_head(head_, status, content_type, body.size(), keep_alive_);
     const std::array<asio::const_buffer, 2> buffers{asio::buffer(head_), asio::buffer(body)};
     auto [ec, n] = co_await asio::async_write(stream_, buffers, use_nothrow);
     co_return !ec;
@@ -790,6 +1025,10 @@ class Session {
   std::string model_json_;
   asio::steady_timer timer_;   // delays of the response being served
   asio::steady_timer joined_;  // wakes stop_watch() when the watcher has finished
+  std::string remote_;       // the client's address, for llama-server's request log
+  int status_ = 200;         // of the response being sent (0: none), for that log
+  int slot_ = -1;            // llama-server slot of the request being answered
+  bool crash_now_ = false;   // FAKE_LLAMA_CRASH_AFTER reached: end the process after this request
   bool keep_alive_ = true;
   bool watching_ = false;
   bool stopping_ = false;
@@ -873,11 +1112,15 @@ tcp::endpoint resolve(const std::string& host, std::uint16_t port) {
   return results.begin()->endpoint();
 }
 
-void open_acceptor(tcp::acceptor& acceptor, const tcp::endpoint& endpoint) {
+// `share_port`: SO_REUSEPORT, so that every worker has its own acceptor. llama-server mode has one
+// worker and leaves it off, so a second process on the same port fails as a real one would.
+void open_acceptor(tcp::acceptor& acceptor, const tcp::endpoint& endpoint, bool share_port) {
   using reuse_port = asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>;
   acceptor.open(endpoint.protocol());
   acceptor.set_option(tcp::acceptor::reuse_address(true));
-  acceptor.set_option(reuse_port(true));
+  if (share_port) {
+    acceptor.set_option(reuse_port(true));
+  }
   acceptor.bind(endpoint);
   acceptor.listen(asio::socket_base::max_listen_connections);
 }
@@ -892,6 +1135,8 @@ struct Server::Impl {
   std::vector<std::unique_ptr<tcp::acceptor>> acceptors;
   std::vector<Worker> workers;
   tcp::endpoint bound;
+  // Made with the acceptors, so a SIGTERM sent as soon as the port is announced is queued, not fatal.
+  std::optional<asio::signal_set> signals;
 };
 
 Server::Server(Options options) {
@@ -902,6 +1147,12 @@ Server::Server(Options options) {
   Shared& shared = impl_->shared;
   const Options& opts = shared.options;
   shared.models_body = build_models_body(opts);
+  if (opts.llama.enabled) {
+    shared.slots.emplace(opts.llama.parallel, opts.llama.slot_ctx);
+    shared.models_body = llama_models_body(opts, true);
+    shared.models_loading_body = llama_models_body(opts, false);
+    shared.flags_json = llama_flags_json(opts);
+  }
 
   if (!opts.tls_cert.empty()) {
     auto& tls = shared.tls.emplace(asio::ssl::context::tls_server);
@@ -921,7 +1172,7 @@ Server::Server(Options options) {
     auto& ctx = impl_->contexts.emplace_back(std::make_unique<asio::io_context>(1));
     auto& acceptor = impl_->acceptors.emplace_back(std::make_unique<tcp::acceptor>(*ctx));
     try {
-      open_acceptor(*acceptor, endpoint);
+      open_acceptor(*acceptor, endpoint, !opts.llama.enabled);
     } catch (const boost::system::system_error& e) {
       throw std::runtime_error("cannot listen on " + endpoint.address().to_string() + ":" +
                                std::to_string(endpoint.port()) + ": " + e.code().message());
@@ -937,6 +1188,7 @@ Server::Server(Options options) {
     w.next_id = static_cast<std::uint64_t>(i) + 1;
     w.rng = (static_cast<std::uint64_t>(seed()) << 32 | seed()) | 1;
   }
+  impl_->signals.emplace(*impl_->contexts[0], SIGINT, SIGTERM);
 }
 
 Server::~Server() = default;
@@ -956,12 +1208,53 @@ void Server::run() {
     asio::co_spawn(*contexts[i], accept_loop(*impl_->acceptors[i], impl_->workers[i]),
                    asio::detached);
   }
-  asio::signal_set signals(*contexts[0], SIGINT, SIGTERM);
-  signals.async_wait([&contexts](const boost::system::error_code&, int) {
-    for (auto& ctx : contexts) {
-      ctx->stop();
+  const Shared& shared = impl_->shared;
+  const LlamaServer& llama = shared.options.llama;
+  asio::signal_set& signals = *impl_->signals;
+  std::function<void(const boost::system::error_code&, int)> on_signal =
+      [&](const boost::system::error_code& ec, int signal_number) {
+        if (!ec && signal_number == SIGTERM && llama.ignore_sigterm) {
+          std::fputs("fake llama-server: SIGTERM ignored (FAKE_LLAMA_IGNORE_SIGTERM)\n", stderr);
+          signals.async_wait(on_signal);
+          return;
+        }
+        for (auto& ctx : contexts) {
+          ctx->stop();
+        }
+      };
+  signals.async_wait(on_signal);
+
+  // llama-server mode: the end of loading, and FAKE_LLAMA_EXIT_AFTER_MS.
+  asio::steady_timer loaded(*contexts[0]);
+  asio::steady_timer exit_timer(*contexts[0]);
+  if (llama.enabled) {
+    const std::string listening_url = url();
+    loaded.expires_at(shared.ready_at);
+    loaded.async_wait([&shared, listening_url](const boost::system::error_code& ec) {
+      if (!ec) {
+        std::fputs(llama_loaded_log(shared.options, listening_url).c_str(), stderr);
+      }
+    });
+    if (llama.exit_after_ms >= 0) {
+      exit_timer.expires_at(shared.start + std::chrono::milliseconds(llama.exit_after_ms));
+      exit_timer.async_wait([&shared](const boost::system::error_code& ec) {
+        if (ec) {
+          return;
+        }
+        const LlamaServer& l = shared.options.llama;
+        if (Clock::now() < shared.ready_at) {
+          const std::string why = "fake load failure after " + std::to_string(l.exit_after_ms) +
+                                  " ms (FAKE_LLAMA_EXIT_AFTER_MS)";
+          std::fputs(llama_load_failed_log(shared.options, why).c_str(), stderr);
+        } else {
+          std::fprintf(stderr, "fake exit after %d ms (FAKE_LLAMA_EXIT_AFTER_MS)\n", l.exit_after_ms);
+        }
+        std::fflush(stdout);
+        std::fflush(stderr);
+        std::_Exit(1);
+      });
     }
-  });
+  }
   std::vector<std::thread> threads;
   for (std::size_t i = 1; i < contexts.size(); ++i) {
     threads.emplace_back([ctx = contexts[i].get()] { ctx->run(); });
