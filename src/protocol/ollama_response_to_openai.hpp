@@ -5,10 +5,12 @@
 // Pure; any thread.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string_view>
 
 #include <boost/json/object.hpp>
+#include <boost/json/value.hpp>
 
 namespace switchyard {
 
@@ -20,5 +22,11 @@ void ollama_embed_to_openai_embeddings(const boost::json::object& ollama, boost:
 
 // OpenAI's finish_reason for an Ollama done_reason ("stop", "length", "load", absent -> "stop").
 std::string_view openai_finish_reason_from_ollama(std::string_view done_reason);
+
+// One Ollama tool call -> OpenAI's {"id","type":"function","function":{"name","arguments":<JSON text>}}.
+// The id is Ollama's when it sent one (newer servers), else "call_<index>"; `index` is the call's
+// position among the answer's calls. Empty when `call` has no function object. Shared with the
+// stream translator.
+boost::json::object openai_tool_call_from_ollama(const boost::json::value& call, std::size_t index);
 
 }  // namespace switchyard

@@ -4,13 +4,18 @@
 // text_completion chunks for generate; the done:true line gives the finish chunk (finish_reason from
 // done_reason, tool_calls when tools were called) and a usage chunk (choices []) from
 // prompt_eval_count and eval_count. A line {"error":"..."} becomes {"error":{"message":...}}.
+// Thinking arrives as reasoning_content deltas, in a chunk of its own before the line's content.
+// The usage chunk is always made (the caller drops it unless the client asked for include_usage).
+// Lines after the end are ignored.
 // One per stream; not thread-safe.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <vector>
 
+#include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 
 namespace switchyard {
@@ -24,6 +29,21 @@ class OllamaToOpenAiStream {
   void on_line(const boost::json::object& line, std::vector<boost::json::object>& chunks);
   // done:true (or an error line) was seen.
   bool finished() const;
+
+ private:
+  boost::json::object chunk(boost::json::array choices) const;
+  // A chat chunk with one choice; the first one of the stream also carries the role.
+  void chat_delta(boost::json::object delta, std::vector<boost::json::object>& chunks);
+  void finish(const boost::json::object& line, std::vector<boost::json::object>& chunks);
+
+  bool chat_;
+  std::string id_;
+  std::int64_t created_;
+  std::string model_;
+  bool role_sent_ = false;
+  bool saw_tool_call_ = false;  // tool calls come on earlier lines than done, whose reason says stop
+  std::size_t next_tool_index_ = 0;
+  bool finished_ = false;
 };
 
 }  // namespace switchyard

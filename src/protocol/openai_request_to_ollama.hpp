@@ -4,7 +4,10 @@
 // calls with arguments as JSON objects; tool messages with tool_name; response_format json_object ->
 // format "json", json_schema -> format = the schema; sampling parameters, max_tokens and stop into
 // `options`; `stream` always written, as Ollama streams by default), legacy completions ->
-// /api/generate, embeddings -> /api/embed. Pure; any thread.
+// /api/generate, embeddings -> /api/embed. Also: developer messages become system ones, an
+// assistant's reasoning_content its thinking, reasoning_effort becomes think, tool_choice "none"
+// leaves the tools out (Ollama cannot be told not to call them), and n > 1 is refused.
+// Pure; any thread.
 #pragma once
 
 #include <boost/json/object.hpp>
