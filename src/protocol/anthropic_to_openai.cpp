@@ -1,5 +1,7 @@
 #include "protocol/anthropic_to_openai.hpp"
 
+#include <openssl/evp.h>
+
 #include <boost/json.hpp>
 
 namespace switchyard {
@@ -12,17 +14,43 @@ bool fail(ApiError& error, std::string message, std::string param) {
   return false;
 }
 
+// A tool call id as OpenAI takes it: OpenAI has refused ids over 40 characters
+// (string_above_max_length), so a longer one becomes its first 31 characters, "_" and 8 hex digits of
+// its SHA-256. The same id always gives the same result, so a tool_use and the tool_result that
+// answers it still match; ids within the limit pass unchanged.
+json::value openai_tool_id(const json::value* id) {
+  constexpr std::size_t kMaxLength = 40;
+  if (!id || !id->is_string()) return "";
+  const std::string_view text = id->get_string();
+  if (text.size() <= kMaxLength) return *id;
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int digest_size = 0;
+  if (EVP_Digest(text.data(), text.size(), digest, &digest_size, EVP_sha256(), nullptr) != 1 || digest_size < 4)
+    return json::string(text.substr(0, kMaxLength));
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string shortened(text.substr(0, kMaxLength - 9));
+  shortened.push_back('_');
+  for (int i = 0; i < 4; ++i) {
+    shortened.push_back(kHex[digest[i] >> 4]);
+    shortened.push_back(kHex[digest[i] & 0xf]);
+  }
+  return json::string(shortened);
+}
+
 // An Anthropic image block as an OpenAI image_url part; false for an unknown source.
 bool image_part(const json::object& block, json::object& part) {
   const auto* source = block.if_contains("source");
   if (!source || !source->is_object()) return false;
   const auto& s = source->get_object();
   const auto* type = s.if_contains("type");
+  const auto* media_type = s.if_contains("media_type");
+  const auto* data = s.if_contains("data");
+  const auto* link = s.if_contains("url");
   std::string url;
-  if (type && *type == "base64" && s.contains("media_type") && s.contains("data")) {
-    url = "data:" + std::string(s.at("media_type").as_string()) + ";base64," + std::string(s.at("data").as_string());
-  } else if (type && *type == "url" && s.contains("url")) {
-    url = std::string(s.at("url").as_string());
+  if (type && *type == "base64" && media_type && media_type->is_string() && data && data->is_string()) {
+    url = "data:" + std::string(media_type->get_string()) + ";base64," + std::string(data->get_string());
+  } else if (type && *type == "url" && link && link->is_string()) {
+    url = std::string(link->get_string());
   } else {
     return false;
   }
@@ -42,9 +70,10 @@ std::string tool_result_text(const json::object& block, json::array& images) {
         if (!item.is_object()) continue;
         const auto& part = item.get_object();
         const auto* type = part.if_contains("type");
-        if (type && *type == "text" && part.contains("text")) {
+        const auto* part_text = part.if_contains("text");
+        if (type && *type == "text" && part_text && part_text->is_string()) {
           if (!text.empty()) text += "\n";
-          text += part.at("text").as_string();
+          text += part_text->get_string();
         } else if (type && *type == "image") {
           json::object image;
           if (image_part(part, image)) images.push_back(std::move(image));
@@ -99,7 +128,7 @@ bool convert_message(const json::object& message, std::size_t index, json::array
     } else if (*type == "tool_use" && assistant) {
       const auto* input = block.if_contains("input");
       tool_calls.push_back(json::object{
-          {"id", block.contains("id") ? block.at("id") : json::value("")},
+          {"id", openai_tool_id(block.if_contains("id"))},
           {"type", "function"},
           {"function", json::object{{"name", block.contains("name") ? block.at("name") : json::value("")},
                                     {"arguments", json::serialize(input ? *input : json::value(json::object{}))}}},
@@ -107,7 +136,7 @@ bool convert_message(const json::object& message, std::size_t index, json::array
     } else if (*type == "tool_result" && !assistant) {
       tool_messages.push_back(json::object{
           {"role", "tool"},
-          {"tool_call_id", block.contains("tool_use_id") ? block.at("tool_use_id") : json::value("")},
+          {"tool_call_id", openai_tool_id(block.if_contains("tool_use_id"))},
           {"content", tool_result_text(block, result_images)},
       });
     }
@@ -152,9 +181,10 @@ bool anthropic_to_openai_request(const json::object& anthropic, json::object& op
       text = system->get_string();
     } else if (system->is_array()) {
       for (const auto& block : system->get_array()) {
-        if (block.is_object() && block.get_object().contains("text")) {
+        const auto* block_text = block.is_object() ? block.get_object().if_contains("text") : nullptr;
+        if (block_text && block_text->is_string()) {
           if (!text.empty()) text += "\n";
-          text += block.get_object().at("text").as_string();
+          text += block_text->get_string();
         }
       }
     }

@@ -2,7 +2,8 @@
 // an OpenAI-compatible upstream. Follows docs of both APIs and the pitfalls other translators fell
 // into (tool results before the user's text, merged into tool messages; images kept as data: or
 // https URLs; empty text dropped; unset sampling parameters left unset; tool_use input serialised
-// into string arguments; usage always requested on streams). Used by the /v1/messages route
+// into string arguments; tool-call ids over OpenAI's 40 characters shortened with a hash, the same way
+// in the call and its result; usage always requested on streams). Used by the /v1/messages route
 // (server/anthropic_adapter). Pure; any thread.
 #pragma once
 

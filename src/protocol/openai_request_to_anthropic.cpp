@@ -284,6 +284,21 @@ std::string json_instruction(const json::value* format) {
          json::serialize(*schema);
 }
 
+constexpr std::string_view kPlaceholderToolName = "dummy_tool";
+
+// Whether the translated turns hold tool_use or tool_result blocks.
+bool has_tool_blocks(const json::array& messages) {
+  for (const auto& message : messages) {
+    const auto* content = message.as_object().if_contains("content");
+    if (!content || !content->is_array()) continue;
+    for (const auto& block : content->get_array()) {
+      const auto* type = block.as_object().if_contains("type");
+      if (type && (*type == "tool_use" || *type == "tool_result")) return true;
+    }
+  }
+  return false;
+}
+
 bool convert_tools(const json::value& tools, json::array& out, ApiError& error) {
   if (tools.is_null()) return true;
   if (!tools.is_array()) return invalid(error, "Invalid type for 'tools': expected an array.", "tools");
@@ -402,6 +417,19 @@ bool openai_to_anthropic_request(const json::object& openai, json::object& anthr
   json::array tools;
   if (const auto* t = openai.if_contains("tools"))
     if (!convert_tools(*t, tools, error)) return false;
+  if (tools.empty() && has_tool_blocks(anthropic.at("messages").get_array())) {
+    // Anthropic refuses a history with tool_use or tool_result blocks when `tools` is absent ("Requests
+    // which include `tool_use` or `tool_result` blocks must define tools"), which clients do once the
+    // tools are no longer needed. A placeholder definition satisfies the check, as LiteLLM's
+    // add_dummy_tool does, and tool_choice none keeps the model from calling it: the client offered
+    // no tools, so it could not answer a call.
+    anthropic["tools"] = json::array{json::object{
+        {"name", kPlaceholderToolName},
+        {"description", "Placeholder: no tools are available in this conversation."},
+        {"input_schema", json::object{{"type", "object"}, {"properties", json::object{}}}},
+    }};
+    anthropic["tool_choice"] = json::object{{"type", "none"}};
+  }
   if (!tools.empty()) {
     anthropic["tools"] = std::move(tools);
     // tool_choice is sent only when the client set it or turned parallel calls off (Anthropic's

@@ -8,7 +8,9 @@
 // tool_use and tool_result; tool_result blocks lead their user turn; empty and whitespace-only text
 // (rejected by Anthropic) is dropped, and a turn left empty vanishes; temperature is clamped to 0..1;
 // whitespace-only stop strings and e-mail user ids (both rejected) are dropped; cache_control on text
-// and image parts is kept; tool_choice is sent only with tools. Anthropic has no JSON mode, so
+// and image parts is kept; tool_choice is sent only with tools; a history with tool calls but no tools
+// in the request gets a placeholder tool (dummy_tool) and tool_choice none, since Anthropic refuses
+// tool_use/tool_result blocks without tool definitions. Anthropic has no JSON mode, so
 // response_format json_object / json_schema becomes an instruction appended to `system` (with the
 // schema when given) and the model is trusted to follow it. n>1, non-function tools, content parts
 // other than text/image_url (audio, files) and unknown tool_choice forms are refused with the param.
