@@ -320,10 +320,16 @@ Task<bool> ModelManager::make_room(Managed& m, std::uint64_t need, int& gpu, std
     gpu = -1;  // CPU mode: llama-server runs on the CPU, memory is not budgeted here
     co_return true;
   }
-  // The device where free memory plus what idle models there hold is largest.
+  // The device with the most free memory, when the model fits in it as it is; else the one where
+  // free memory plus what its idle models hold is largest (some of them will be unloaded).
   const GpuDevice* best = nullptr;
   std::uint64_t best_room = 0;
   for (const auto& d : devices) {
+    if (d.free_bytes >= need && (!best || d.free_bytes > best->free_bytes)) best = &d;
+  }
+  if (best) best_room = best->free_bytes;
+  for (const auto& d : devices) {
+    if (best && best->free_bytes >= need) break;
     std::uint64_t room = d.free_bytes;
     for (const auto* v : victims(static_cast<int>(d.index))) room += v->vram_bytes;
     if (!best || room > best_room || (room == best_room && d.free_bytes > best->free_bytes)) {

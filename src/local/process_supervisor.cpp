@@ -692,10 +692,16 @@ std::size_t reap_leftovers(const std::string& pid_dir, const std::string& progra
 
 namespace {
 
-int loopback_socket(std::uint16_t port) {
+// `reuse_address`: a port whose last server left connections in TIME_WAIT (a crashed llama-server)
+// counts as free, as it is for the next server, which binds with SO_REUSEADDR; a port that something
+// listens on still fails the bind on Linux.
+int loopback_socket(std::uint16_t port, bool reuse_address = false) {
   int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return -1;
-  // SO_REUSEADDR stays off: with it, a bind could succeed next to a port in use in some states.
+  if (reuse_address) {
+    const int on = 1;
+    ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
+  }
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_port = htons(port);
@@ -711,10 +717,11 @@ int loopback_socket(std::uint16_t port) {
 
 bool port_is_free(std::uint16_t port) {
   if (port == 0) return false;
-  int fd = loopback_socket(port);
+  int fd = loopback_socket(port, true);
   if (fd < 0) return false;
+  const bool listenable = ::listen(fd, 1) == 0;
   ::close(fd);
-  return true;
+  return listenable;
 }
 
 std::uint16_t pick_free_port() {
