@@ -421,7 +421,11 @@ Task<> ModelManager::run_load(Managed& m) {
   spec.program = config_.local.llama_server_path;
   spec.args = llama_server_args(alias, local, port);
   spec.env.assign(local.env.begin(), local.env.end());
-  if (gpu >= 0) spec.env.emplace_back("CUDA_VISIBLE_DEVICES", std::to_string(gpu));
+  if (gpu >= 0) {
+    // NVML numbers GPUs in PCI bus order; CUDA does too only when told (by default fastest first).
+    spec.env.emplace_back("CUDA_DEVICE_ORDER", "PCI_BUS_ID");
+    spec.env.emplace_back("CUDA_VISIBLE_DEVICES", std::to_string(gpu));
+  }
   spec.log_path = log_path(m);
   spec.log_max_bytes = config_.local.log_max_bytes;
   spec.pid_dir = state_dir_ + "/pids";

@@ -158,6 +158,17 @@ void StreamBridge::passthrough_anthropic(const SseEvent& event, std::string& out
     first_token_at_ = Clock::now();
   }
   if (event.event == "error") facts_.upstream_error = true;
+  if (event.event.empty()) {
+    // Without an event: line the Anthropic SDK ignores the event: name it by its data's type.
+    boost::system::error_code ec;
+    const auto parsed = json::parse(event.data, ec);
+    const auto* type = !ec && parsed.is_object() ? parsed.get_object().if_contains("type") : nullptr;
+    if (type && type->is_string()) {
+      SseEvent named = event;
+      named.event = std::string(type->get_string());
+      return passthrough_anthropic(named, out);
+    }
+  }
   if (!start && !delta) return append_sse(out, event.event, event.data);
   boost::system::error_code ec;
   auto parsed = json::parse(event.data, ec);
@@ -224,6 +235,17 @@ void StreamBridge::finish(std::string& out) {
     on_ndjson_line(rest, out);
   }
   if (ended_ || passthrough_) return;
+  // An upstream body that ended without its own end (message_stop, done:true) still closes the
+  // message properly: the finish chunk clients such as openai-node's stream helper require.
+  if (from_anthropic_ && !from_anthropic_->finished()) {
+    from_anthropic_->on_event("message_stop", json::object{{"type", "message_stop"}}, chunks_);
+    on_hub_chunks(out);
+  }
+  if (from_ollama_ && !from_ollama_->finished()) {
+    from_ollama_->on_line(json::object{{"done", true}}, chunks_);
+    on_hub_chunks(out);
+  }
+  if (ended_) return;
   ended_ = true;
   switch (client_) {
     case ClientProtocol::openai: out.append("data: [DONE]\n\n"); break;

@@ -367,7 +367,7 @@ TEST(Pitfalls, P01AnthropicUpstreamWithoutEventLinesIsStillRead) {
 // Anthropic to Anthropic passes events through; one that came without its event line leaves without
 // one too, and the SDK would ignore it. Fix in StreamBridge::passthrough_anthropic (see
 // docs/translation.md); enable this test with it.
-TEST(Pitfalls, DISABLED_P01AnthropicPassthroughNamesEventsThatCameWithoutAnEventLine) {
+TEST(Pitfalls, P01AnthropicPassthroughNamesEventsThatCameWithoutAnEventLine) {
   const auto out = bridge(ClientApi::anthropic_messages, UpstreamKind::anthropic, anthropic_upstream(false));
   for (const auto& e : sse_events(out)) EXPECT_EQ(e.name, std::string(e.json.at("type").as_string()));
 }
@@ -697,7 +697,7 @@ TEST(Pitfalls, P16OpenAiStreamsHaveRoleFirstTypedToolCallsAndAFinishChunk) {
 // An upstream whose body ends in order but without its own end (no message_stop, no done line)
 // must still give an OpenAI client a finish chunk. Fix in StreamBridge::finish (see
 // docs/translation.md); enable this test with it.
-TEST(Pitfalls, DISABLED_P16AFinishChunkEvenWhenTheUpstreamStreamStopsShortOfItsEnd) {
+TEST(Pitfalls, P16AFinishChunkEvenWhenTheUpstreamStreamStopsShortOfItsEnd) {
   EXPECT_FALSE(finish_of(openai_chunks(bridge(ClientApi::openai_chat, UpstreamKind::anthropic, anthropic_upstream(true, false))))
                    .empty());
   EXPECT_FALSE(finish_of(openai_chunks(bridge(ClientApi::openai_chat, UpstreamKind::ollama, ollama_upstream(false)))).empty());
