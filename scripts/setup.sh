@@ -11,6 +11,7 @@ packages=(
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev libboost-system1.81-dev
   libssl-dev libyaml-cpp-dev libspdlog-dev libcli11-dev prometheus-cpp-dev libjemalloc-dev
   libgtest-dev libgmock-dev
+  clang libclang-rt-14-dev llvm
   nginx-light wrk python3
 )
 missing=()
