@@ -1,5 +1,7 @@
 #include "protocol/json_scan.hpp"
 
+#include <cstdint>
+
 #include <boost/json/basic_parser_impl.hpp>
 
 namespace switchyard {
@@ -128,12 +130,13 @@ class ScanHandler {
   }
   bool on_uint64(std::uint64_t u, std::string_view, error_code&) {
     value_begins(JsonType::number);
-    record_number(static_cast<std::int64_t>(u));
+    record_number(u > static_cast<std::uint64_t>(INT64_MAX) ? INT64_MAX : static_cast<std::int64_t>(u));
     return true;
   }
   bool on_double(double d, std::string_view, error_code&) {
     value_begins(JsonType::number);
-    record_number(static_cast<std::int64_t>(d));
+    // Casting a double outside int64's range is undefined: such a count is clamped.
+    record_number(d >= 9.2e18 ? INT64_MAX : d <= -9.2e18 ? INT64_MIN : static_cast<std::int64_t>(d));
     return true;
   }
   bool on_bool(bool b, error_code&) {

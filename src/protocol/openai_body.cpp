@@ -26,9 +26,18 @@ bool require_any(JsonType actual, std::initializer_list<JsonType> wanted, const 
 }
 
 // Rare path: the model string carried escapes, or stream_options needs a change inside it.
+// Upstream JSON is only walked, not validated, before it gets here: a body that does not parse
+// passes on unchanged.
 void rewrite_with_dom(std::string_view body, std::string_view model, bool force_usage, std::string& out) {
-  json::value doc = json::parse(body);
-  auto& object = doc.as_object();
+  boost::system::error_code ec;
+  json::parse_options options;
+  options.max_depth = 64;  // as deep as scan_json accepts
+  json::value doc = json::parse(body, ec, {}, options);
+  if (ec || !doc.is_object()) {
+    out.append(body);
+    return;
+  }
+  auto& object = doc.get_object();
   object["model"] = model;
   if (force_usage) {
     auto& options = object["stream_options"];

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <bit>
+#include <cmath>
 #include <chrono>
 #include <cstdio>
 #include <ctime>
@@ -79,7 +80,9 @@ json::array decode_embedding(std::string_view base64) {
   for (std::size_t at = 0; at + 4 <= size; at += 4) {
     const std::uint32_t bits = std::uint32_t(bytes[at]) | std::uint32_t(bytes[at + 1]) << 8 |
                                std::uint32_t(bytes[at + 2]) << 16 | std::uint32_t(bytes[at + 3]) << 24;
-    values.push_back(static_cast<double>(std::bit_cast<float>(bits)));
+    // NaN and infinities have no JSON form: a client could not read the answer.
+    const auto value = static_cast<double>(std::bit_cast<float>(bits));
+    values.push_back(std::isfinite(value) ? value : 0.0);
   }
   return values;
 }

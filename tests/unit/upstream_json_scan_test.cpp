@@ -1,4 +1,5 @@
 #include "protocol/upstream_json_scan.hpp"
+#include "protocol/openai_body.hpp"
 
 #include <gtest/gtest.h>
 
@@ -109,6 +110,30 @@ TEST(UpstreamJsonScan, NotAnObjectIsNotValid) {
                            "{\"a\":1,}", "{\"a\":}"}) {
     EXPECT_FALSE(scan_upstream_json(text).valid) << text;
   }
+}
+
+}  // namespace
+}  // namespace switchyard
+
+namespace switchyard {
+namespace {
+
+// Found by fuzzing: an upstream body that the light scan can walk but that is not valid JSON, with an
+// escaped model (the rare path that parses), passes on unchanged instead of throwing.
+TEST(UpstreamJsonScanRegression, EscapedModelInABrokenBodyPassesUnchanged) {
+  const std::string body = R"({"model":"a\u0041","x":[1,,]})";
+  const auto scan = scan_upstream_json(body);
+  ASSERT_EQ(scan.model_type, JsonType::string);
+  ASSERT_FALSE(scan.model_span) << "the escaped model takes the parsing path";
+  std::string out;
+  rewrite_model_field(body, scan, "alias", out);
+  EXPECT_EQ(out, body);
+}
+
+// Found by fuzzing: a count far outside int64 (a double) is clamped, not cast (undefined behaviour).
+TEST(UpstreamJsonScanRegression, HugeNumbersAreClamped) {
+  const auto scan = scan_json(R"({"model":"m","messages":[],"max_tokens":1e300})");
+  EXPECT_TRUE(scan.valid);
 }
 
 }  // namespace
