@@ -44,12 +44,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   (void)client_wants_stream_usage(scan);
   if (!accepted) return 0;
 
+  // The output is checked for bodies the gateway's own parse takes (see fuzz::parse); the rest must
+  // still not throw or crash.
+  const bool checked = fuzz::parse(body).has_value();
   std::string model_json;
   append_json_string(model_json, kUpstreamModel);
   std::string out;
   rewrite_request_body(body, scan, kUpstreamModel, out);
-  check_rewritten(scan, out);
+  if (checked) check_rewritten(scan, out);
   rewrite_request_body(body, scan, kUpstreamModel, out, model_json);
-  check_rewritten(scan, out);
+  if (checked) check_rewritten(scan, out);
   return 0;
 }
