@@ -67,6 +67,10 @@ struct ApiKeyConfig {
 
 enum class KeyRotation { round_robin, least_used };
 
+// What answers at an upstream beyond its protocol, when that tells more: `switchyard` is another
+// Switchyard, whose GET /v1/models/status says which of its local models are loaded.
+enum class UpstreamNode { plain, switchyard };
+
 struct UpstreamConfig {
   std::string name;
   UpstreamKind kind = UpstreamKind::openai;
@@ -91,6 +95,7 @@ struct UpstreamConfig {
   std::size_t max_response_bytes = 64 * 1024 * 1024;
   HealthCheckConfig health;
   CircuitConfig circuit;
+  UpstreamNode node = UpstreamNode::plain;  // kind openai only
 };
 
 struct DeploymentConfig {

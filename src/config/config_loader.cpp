@@ -253,7 +253,7 @@ UpstreamConfig parse_upstream(const Reader& r, const std::string& name, const YA
   r.expect_map(node, path);
   r.only_keys(node, path, {"preset", "kind", "base_url", "api_key", "api_keys", "key_rotation", "drop_fields",
                            "rename_fields", "anthropic_version", "default_max_tokens", "timeouts", "tls",
-                           "max_idle_connections", "max_response_bytes", "health", "circuit"});
+                           "max_idle_connections", "max_response_bytes", "health", "circuit", "node"});
   UpstreamConfig up;
   up.name = name;
   if (node["preset"]) apply_preset(r, node, path, up);
@@ -331,6 +331,12 @@ UpstreamConfig parse_upstream(const Reader& r, const std::string& name, const YA
       if (up.circuit.max_open < up.circuit.open) r.fail(c, cpath + ".max_open_ms", "must not be less than open_ms");
     }
     up.circuit.max_open = std::max(up.circuit.max_open, up.circuit.open);
+  }
+  if (node["node"]) {
+    const auto value = r.string(node["node"], path + ".node");
+    if (value != "switchyard") r.fail(node["node"], path + ".node", "must be switchyard");
+    if (up.kind != UpstreamKind::openai) r.fail(node["node"], path + ".node", "switchyard needs kind openai");
+    up.node = UpstreamNode::switchyard;
   }
   return up;
 }

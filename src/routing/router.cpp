@@ -39,7 +39,10 @@ double load_of(const Deployment& deployment) {
 }
 
 Router::Router(const RouteTable& routes, unsigned seed) : cursors_(routes.size()), random_(seed) {
-  routes.for_each([&](const Route& route) { cursors_[route.index].current.assign(route.deployments.size(), 0); });
+  routes.for_each([&](const Route& route) {
+    cursors_[route.index].current.assign(route.deployments.size(), 0);
+    cursors_[route.index].loaded.assign(route.deployments.size(), LoadedAnswer{});
+  });
 }
 
 PickResult Router::pick(const Route& route, std::span<const Deployment* const> tried, bool allow_overflow) {
@@ -69,6 +72,7 @@ PickResult Router::pick(const Route& route, std::span<const Deployment* const> t
       }
       if (!available_.empty()) {
         if (!tried.empty()) keep_healthiest(available_);
+        prefer_loaded(route, available_);
         chosen = choose(route, available_);
         break;
       }
@@ -90,6 +94,37 @@ void Router::keep_healthiest(std::vector<const Deployment*>& candidates) {
   std::uint32_t fewest = std::numeric_limits<std::uint32_t>::max();
   for (const auto* d : candidates) fewest = std::min(fewest, d->state->consecutive_failures());
   std::erase_if(candidates, [fewest](const Deployment* d) { return d->state->consecutive_failures() > fewest; });
+}
+
+// Keeps the candidates of the best rank their upstreams report: loaded, else unknown, else all.
+// Most upstreams report nothing: then one relaxed load per candidate and no change.
+void Router::prefer_loaded(const Route& route, std::vector<const Deployment*>& candidates) {
+  if (candidates.size() < 2) return;
+  const bool any_info = std::any_of(candidates.begin(), candidates.end(), [](const Deployment* d) {
+    return d->upstream->has_loaded_info.load(std::memory_order_relaxed);
+  });
+  if (!any_info) return;
+  auto best = ModelLoaded::no;
+  auto worst = ModelLoaded::yes;
+  for (const auto* d : candidates) {
+    const auto rank = loaded(route, *d);
+    best = std::max(best, rank);
+    worst = std::min(worst, rank);
+  }
+  if (best == worst) return;
+  const auto& answers = cursors_[route.index].loaded;
+  std::erase_if(candidates, [&](const Deployment* d) { return answers[d->index].loaded != best; });
+}
+
+// The deployment's rank, asking its upstream (under its lock) only when its report changed.
+ModelLoaded Router::loaded(const Route& route, const Deployment& d) {
+  auto& answer = cursors_[route.index].loaded[d.index];
+  if (!d.upstream->has_loaded_info.load(std::memory_order_relaxed)) {
+    answer.loaded = ModelLoaded::unknown;
+  } else if (answer.version != d.upstream->loaded_models_version.load(std::memory_order_acquire)) {
+    answer.loaded = d.upstream->model_loaded(d.config->model, answer.version);
+  }
+  return answer.loaded;
 }
 
 // Takes a slot below capacity, and the half-open probe when the circuit is due for one.

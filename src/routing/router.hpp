@@ -5,6 +5,12 @@
 // capacity (for a retry, those of them with the fewest consecutive failures). A tier whose
 // deployments could serve but are all full stops the search (the request waits in the alias's
 // queue) unless overflow is allowed, which lets it go on to the next tier.
+// Before the strategy picks, the candidates are narrowed by what their upstreams report about the
+// deployment's model (Ollama's /api/ps, another Switchyard's status; see health_check.hpp): loaded is
+// preferred to unknown (an upstream that cannot tell, such as vLLM or a cloud API, which serve their
+// models at all times), and unknown to known-not-loaded (which would first have to load it). Only the
+// best rank present is kept, so with nothing reported the candidates are untouched; and only among
+// deployments that can take the request now, so a loaded one at capacity does not hold up the others.
 // One per worker: its cursors, weights and random numbers are the worker's own; the loads it reads
 // and the slots it claims are shared.
 #pragma once
@@ -44,14 +50,23 @@ class Router {
  private:
   static constexpr unsigned kBankEvery = 16;
 
+  // What a deployment's upstream last said about its model, and for which version of its report.
+  struct LoadedAnswer {
+    std::uint64_t version = 0;
+    ModelLoaded loaded = ModelLoaded::unknown;
+  };
+
   struct RouteCursor {
     unsigned unbanked_requests = 0;          // not yet counted in the retry budget
     std::size_t next = 0;                    // round robin
     std::vector<std::int64_t> current;       // smooth weighted round robin, per deployment
+    std::vector<LoadedAnswer> loaded;        // per deployment
   };
 
   bool claim(const Deployment& d, std::chrono::steady_clock::time_point now);
   static void keep_healthiest(std::vector<const Deployment*>& candidates);
+  void prefer_loaded(const Route& route, std::vector<const Deployment*>& candidates);
+  ModelLoaded loaded(const Route& route, const Deployment& d);
   const Deployment* choose(const Route& route, std::span<const Deployment* const> candidates);
   const Deployment* round_robin(const Route& route, std::span<const Deployment* const> candidates);
   const Deployment* weighted(const Route& route, std::span<const Deployment* const> candidates);
