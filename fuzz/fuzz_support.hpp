@@ -81,30 +81,31 @@ void whole_read(std::string_view payload, OnRead&& on_read) {
   on_read(block.get(), payload.size());
 }
 
-// True when a number in `value` is infinite: Boost.JSON 1.81 reads 1e999 as inf and writes it back as
-// `Infinity`, which is not JSON. That gap lies at the gateway's parse sites, not in the translators.
-inline bool has_infinity(const json::value& value) {
+// True when a number in `value` is not finite: Boost.JSON 1.81 reads 1e999 as inf (and 0e999 as NaN)
+// and writes them back as `Infinity` / `NaN`, which are not JSON. That gap lies at the gateway's parse
+// sites, not in the translators.
+inline bool has_non_finite(const json::value& value) {
   switch (value.kind()) {
     case json::kind::double_: return !std::isfinite(value.get_double());
     case json::kind::array:
       for (const auto& element : value.get_array())
-        if (has_infinity(element)) return true;
+        if (has_non_finite(element)) return true;
       return false;
     case json::kind::object:
       for (const auto& member : value.get_object())
-        if (has_infinity(member.value())) return true;
+        if (has_non_finite(member.value())) return true;
       return false;
     default: return false;
   }
 }
 
 // Parses as the gateway does (default limits: depth 32, UTF-8 checked); nothing when not JSON. Also
-// nothing for documents with numbers beyond a double's range (see has_infinity), so that the targets
+// nothing for documents with numbers beyond a double's range (see has_non_finite), so that the targets
 // keep looking for the translators' own bugs.
 inline std::optional<json::value> parse(std::string_view text) {
   boost::system::error_code ec;
   json::value value = json::parse(json::string_view(text.data(), text.size()), ec);
-  if (ec || has_infinity(value)) return std::nullopt;
+  if (ec || has_non_finite(value)) return std::nullopt;
   return value;
 }
 
