@@ -1,5 +1,6 @@
 #include "protocol/json_scan.hpp"
 
+#include <cmath>
 #include <cstdint>
 
 #include <boost/json/basic_parser_impl.hpp>
@@ -136,7 +137,7 @@ class ScanHandler {
   bool on_double(double d, std::string_view, error_code&) {
     value_begins(JsonType::number);
     // Casting a double outside int64's range is undefined: such a count is clamped.
-    record_number(d >= 9.2e18 ? INT64_MAX : d <= -9.2e18 ? INT64_MIN : static_cast<std::int64_t>(d));
+    record_number(std::isnan(d) ? -1 : d >= 9.2e18 ? INT64_MAX : d <= -9.2e18 ? INT64_MIN : static_cast<std::int64_t>(d));
     return true;
   }
   bool on_bool(bool b, error_code&) {
@@ -160,7 +161,10 @@ class ScanHandler {
   void value_begins(JsonType type) {
     if (depth_ != 1) return;
     switch (member_) {
-      case Member::model: out_.model_type = type; break;
+      case Member::model:
+        out_.model_type = type;
+        out_.model_span.reset();  // a repeated key: the last one counts, and its own span is recorded
+        break;
       case Member::messages: out_.messages_type = type; break;
       case Member::prompt: out_.prompt_type = type; break;
       case Member::input: out_.input_type = type; break;

@@ -216,6 +216,7 @@ JsonScan scan_upstream_json(std::string_view text) {
     const auto type = type_at(walker.peek());
     if (key == "model") {
       out.model_type = type;
+      out.model_span.reset();  // a repeated key: the last one counts
       if (type != JsonType::string) return walker.skip_value();
       const auto begin = walker.offset();
       std::string_view raw;
