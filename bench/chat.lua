@@ -1,6 +1,7 @@
 -- wrk script: POSTs one chat completion per request and prints a JSON summary when the run ends.
 -- The body comes from $BENCH_BODY (default: a non-streaming request for model "bench-model");
--- extra headers (x-fake-tokens, ...) are passed with wrk -H.
+-- extra headers (x-fake-tokens, anthropic-version, ...) are passed with wrk -H. The endpoint is the
+-- URL's path (bench/run.sh gives /v1/messages for the Anthropic scenarios), which wrk requests as is.
 local body = os.getenv("BENCH_BODY")
 if body == nil or body == "" then
   body = '{"model":"bench-model","messages":[{"role":"user","content":"hi"}]}'

@@ -24,7 +24,12 @@ CHECKS = [
      lambda r: added(r, "streams", "switchyard", "gap_p99_us"), "<=", 2000, "us"),
     ("2,000 streams: switchyard RSS <= 150 MB", "streams",
      lambda r: r.get("switchyard_peak_rss_mb"), "<=", 150, "MB"),
+    ("Anthropic stream via /v1/messages >= 0.7x nginx stream", "anthropic_stream",
+     lambda r: r.get("translated", {}).get("anthropic_stream", {}).get("ratio_to_nginx_stream"), ">=", 0.7, "x"),
+    ("Anthropic stream, 1 connection: added p50 <= 100 us", "anthropic_latency",
+     lambda r: added(r, "anthropic_latency", "switchyard", "p50_us"), "<=", 100, "us"),
 ]
+SCENARIOS = ("chat", "latency", "stream", "streams", "anthropic_stream", "anthropic_latency")
 
 
 def median(xs):
@@ -80,6 +85,11 @@ def stream_metrics(run):
     }
 
 
+def per_round(runs, scenario, target):
+    """(round, wrk metrics) of one scenario and target."""
+    return [(r["round"], wrk_metrics(r)) for r in runs if r["scenario"] == scenario and r["target"] == target]
+
+
 def clean(metrics):
     other = metrics.get("other_load_pct")
     return other is None or other < OTHER_LOAD_LIMIT
@@ -87,7 +97,7 @@ def clean(metrics):
 
 def build(runs, meta):
     res = {"meta": meta, "scenarios": {}}
-    for scenario in ("chat", "latency", "stream", "streams"):
+    for scenario in SCENARIOS:
         rs = [r for r in runs if r["scenario"] == scenario]
         if not rs:
             continue
@@ -137,6 +147,30 @@ def build(runs, meta):
             if a in m and b in m and m[b]["rps"]:
                 rr[f"{a}/{b}"] = m[a]["rps"] / m[b]["rps"]
         res["ratios"][scenario] = rr
+
+    # The translated path (Anthropic client -> /v1/messages -> OpenAI upstream) has no nginx run of its
+    # own: its throughput is compared per round with the stream scenario's runs (nginx passing the OpenAI
+    # stream through, and Switchyard proxying it untranslated), then the median is taken.
+    res["translated"] = {}
+    a = {rnd: m for rnd, m in per_round(runs, "anthropic_stream", "switchyard")}
+    if a:
+        tr = {}
+        for base, key in (("nginx", "ratio_to_nginx_stream"), ("switchyard", "ratio_to_switchyard_stream"),
+                          ("direct", "ratio_to_direct_stream")):
+            b = dict(per_round(runs, "stream", base))
+            pairs = [(rnd, a[rnd], b[rnd]) for rnd in a if rnd in b and b[rnd]["rps"]]
+            pairs = [x for x in pairs if clean(x[1]) and clean(x[2])] or pairs
+            if pairs:
+                tr[key] = median([x[1]["rps"] / x[2]["rps"] for x in pairs])
+                tr[key + "_per_round"] = {str(x[0]): x[1]["rps"] / x[2]["rps"] for x in pairs}
+                tr[key + "_rounds_used"] = [x[0] for x in pairs]
+        def cpu(ms):  # median CPU per stream over the undisturbed runs (all runs when none is)
+            return median([m["cpu_us_per_req"] for m in ([m for m in ms if clean(m)] or ms)])
+        cpu_a = cpu(list(a.values()))
+        cpu_s = cpu([m for _, m in per_round(runs, "stream", "switchyard")])
+        if cpu_a is not None and cpu_s is not None:
+            tr["translation_cpu_us_per_stream"] = cpu_a - cpu_s
+        res["translated"]["anthropic_stream"] = tr
 
     checks = []
     n = meta.get("streams", 2000)
@@ -209,21 +243,57 @@ def table(res):
     wrk_block("chat", "non-streaming chat, 64 connections")
     wrk_block("stream", "streaming, 20 chunks, 64 connections")
 
-    if "latency" in sc:
-        m = sc["latency"]["median"]
-        a = sc["latency"]["added"]
+    def latency_block(key, title, footnote=None):
+        if key not in sc:
+            return
+        m = sc[key]["median"]
+        a = sc[key]["added"]
         targets = [t for t in TARGETS if t in m]
         p("")
-        pinned = any(r.get("pinned") for r in sc["latency"]["rounds"])
-        title = "non-streaming chat, 1 connection" + (", on CPU 0" if pinned else "")
+        if any(r.get("pinned") for r in sc[key]["rounds"]):
+            title += ", on CPU 0"
         p(f"{title:<44}" + "".join(f"{t:>12}" for t in targets)
           + "".join(f"{t + '-direct':>19}" for t in PROXIES if t in a))
         for k, label in (("p50_us", "  latency p50 (us)"), ("p99_us", "  latency p99 (us)")):
             p(f"{label:<44}" + "".join(f"{fmt(m[t][k]):>12}" for t in targets)
               + "".join(f"{fmt(a[t].get(k)):>19}" for t in PROXIES if t in a))
         p(f"{'  requests/s':<44}" + "".join(f"{fmt(m[t]['rps']):>12}" for t in targets))
+        p(f"{'  CPU per request (us; direct = upstream)':<44}"
+          + "".join(f"{fmt(m[t]['cpu_us_per_req'], 1):>12}" for t in targets))
         p(f"{'  other load on the machine (%)':<44}" + "".join(f"{fmt(m[t]['other_load_pct']):>12}" for t in targets))
+        if footnote:
+            p(footnote)
         note_dropped(m, targets)
+
+    latency_block("latency", "non-streaming chat, 1 connection")
+
+    if "anthropic_stream" in sc:
+        m = sc["anthropic_stream"]["median"]
+        base = sc.get("stream", {}).get("median", {})
+        tr = res["translated"].get("anthropic_stream", {})
+        p("")
+        cols = [("switchyard", m.get("switchyard"))] + [
+            (f"{t} (OpenAI)", base.get(t)) for t in ("nginx", "switchyard") if t in base]
+        ratios = [(k, tr.get(key)) for k, key in (("/nginx", "ratio_to_nginx_stream"),
+                                                  ("/switchyard OpenAI", "ratio_to_switchyard_stream"))
+                  if tr.get(key) is not None]
+        title = "Anthropic stream via /v1/messages, 64 conn."
+        p(f"{title:<44}" + "".join(f"{c:>20}" for c, _ in cols) + "".join(f"{k:>19}" for k, _ in ratios))
+        for k, label, nd in (("rps", "  requests/s", 0), ("p50_us", "  latency p50 (us)", 0),
+                             ("p99_us", "  latency p99 (us)", 0), ("cpu_us_per_req", "  CPU per request (us)", 1),
+                             ("other_load_pct", "  other load on the machine (%)", 0)):
+            p(f"{label:<44}" + "".join(f"{fmt(v[k] if v else None, nd):>20}" for _, v in cols)
+              + ("".join(f"{fmt(v, 3):>19}" for _, v in ratios) if k == "rps" else ""))
+        if tr.get("translation_cpu_us_per_stream") is not None:
+            p(f"  translation's CPU per stream (Anthropic minus OpenAI through switchyard): "
+              f"{tr['translation_cpu_us_per_stream']:.1f} us")
+        p("  (OpenAI columns: the stream scenario's runs; ratios are per round, then the median)")
+        note_dropped(m, [t for t in TARGETS if t in m])
+        if m.get("switchyard", {}).get("errors"):
+            p(f"  WARNING: errors (median per run): {m['switchyard']['errors']}")
+
+    latency_block("anthropic_latency", "Anthropic stream, 1 connection",
+                  "  (direct: the equivalent OpenAI stream straight to the upstream; switchyard: the Anthropic one)")
 
     if "streams" in sc:
         m = sc["streams"]["median"]

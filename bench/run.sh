@@ -4,7 +4,8 @@
 # See docs/benchmarks.md. Loopback only.
 #
 #   bench/run.sh [--quick] [--out FILE.json] [--build-dir DIR] [--targets direct,nginx,switchyard]
-#                [--scenarios chat,latency,stream,streams] [--rounds N] [--duration S]
+#                [--scenarios chat,latency,stream,streams,anthropic_stream,anthropic_latency]
+#                [--rounds N] [--duration S]
 #                [--streams N] [--streams-duration S] [--upstream-threads N] [--workers N] [--keep-tmp]
 #                [--wait-idle S] [--no-pin-latency]
 #
@@ -14,6 +15,10 @@
 # --wait-idle S waits up to S seconds for other load on the machine to stop before each round.
 # The 1-connection latency runs put the load generator, the upstream and the target on one CPU (see
 # docs/benchmarks.md: in this VM a wake-up across cores costs ~80 us); --no-pin-latency turns that off.
+# The anthropic_* scenarios send Anthropic streams to Switchyard's POST /v1/messages, which it translates
+# to the OpenAI upstream and back; only Switchyard runs them (anthropic_latency also runs direct with the
+# equivalent OpenAI stream as its baseline). anthropic_stream is compared with the stream scenario's
+# nginx run of the same round, so select stream with it.
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -23,7 +28,7 @@ quick=${BENCH_QUICK:-0}
 out=${BENCH_OUT:-}
 build_dir=${BENCH_BUILD_DIR:-build}
 targets_csv=${BENCH_TARGETS:-direct,nginx,switchyard}
-scenarios_csv=${BENCH_SCENARIOS:-chat,latency,stream,streams}
+scenarios_csv=${BENCH_SCENARIOS:-chat,latency,stream,streams,anthropic_stream,anthropic_latency}
 rounds=${BENCH_ROUNDS:-}
 duration=${BENCH_DURATION:-}
 streams=${BENCH_STREAMS:-}
@@ -75,10 +80,37 @@ for t in "${targets[@]}"; do
   case "$t" in direct|nginx|switchyard) ;; *) die "unknown target '$t' (direct, nginx, switchyard)" ;; esac
 done
 for s in "${scenarios[@]}"; do
-  case "$s" in chat|latency|stream|streams) ;; *) die "unknown scenario '$s' (chat, latency, stream, streams)" ;; esac
+  case "$s" in
+    chat|latency|stream|streams|anthropic_stream|anthropic_latency) ;;
+    *) die "unknown scenario '$s' (chat, latency, stream, streams, anthropic_stream, anthropic_latency)" ;;
+  esac
 done
 has_target() { local x; for x in "${targets[@]}"; do [ "$x" = "$1" ] && return 0; done; return 1; }
 has_scenario() { local x; for x in "${scenarios[@]}"; do [ "$x" = "$1" ] && return 0; done; return 1; }
+
+# Which of the selected targets a scenario runs for. nginx cannot translate, so the Anthropic scenarios
+# run Switchyard only, plus direct (the equivalent OpenAI stream) as anthropic_latency's baseline.
+scenario_targets() {
+  local t
+  for t in "${targets[@]}"; do
+    case "$1:$t" in
+      anthropic_stream:switchyard|anthropic_latency:switchyard|anthropic_latency:direct) echo "$t" ;;
+      anthropic_*) ;;
+      *) echo "$t" ;;
+    esac
+  done
+}
+for s in anthropic_stream anthropic_latency; do
+  has_scenario $s || continue
+  has_target switchyard || echo "bench: note: $s runs only with the switchyard target; skipped" >&2
+done
+if has_scenario anthropic_stream && has_target switchyard && ! { has_scenario stream && has_target nginx; }; then
+  echo "bench: note: anthropic_stream is compared with the stream scenario's nginx run; without both the ratio is n/a" >&2
+fi
+if has_scenario anthropic_latency && has_target switchyard && ! has_target direct; then
+  echo "bench: note: anthropic_latency's added latency needs the direct target; without it it is n/a" >&2
+fi
+has_anthropic() { { has_scenario anthropic_stream || has_scenario anthropic_latency; } && has_target switchyard; }
 
 # --- tools and binaries ---------------------------------------------------------------------------
 case "$build_dir" in /*) ;; *) build_dir="$repo/$build_dir" ;; esac
@@ -343,19 +375,24 @@ EOF
   echo "bench: switchyard on :$sy_port (pid $sy_pid)"
 fi
 
-url_for() {  # target, fast|slow
+url_for() {  # target, fast|slow [, path]
   local port
   case "$1:$2" in
     direct:fast) port=$fast_port ;; direct:slow) port=$slow_port ;;
     nginx:fast) port=$nginx_fast_port ;; nginx:slow) port=$nginx_slow_port ;;
     switchyard:*) port=$sy_port ;;
   esac
-  echo "http://127.0.0.1:$port/v1/chat/completions"
+  echo "http://127.0.0.1:$port${3:-/v1/chat/completions}"
 }
 
 chat_body='{"model":"bench-model","messages":[{"role":"user","content":"hi"}]}'
 stream_body='{"model":"bench-model","stream":true,"messages":[{"role":"user","content":"hi"}]}'
 slow_body='{"model":"bench-model-slow","stream":true,"messages":[{"role":"user","content":"hi"}]}'
+# An Anthropic client's stream, translated by Switchyard to the OpenAI upstream (20 tokens, no gap) and
+# back; the headers are what the Anthropic SDKs send.
+anthropic_path=/v1/messages
+anthropic_body='{"model":"bench-model","max_tokens":64,"stream":true,"messages":[{"role":"user","content":"hi"}]}'
+anthropic_headers=('anthropic-version: 2023-06-01' 'x-api-key: bench')
 
 # --- sanity: every target answers both kinds of request before anything is measured ----------------
 for t in "${targets[@]}"; do
@@ -371,7 +408,15 @@ for t in "${targets[@]}"; do
     "$(url_for "$t" slow)" >"$tmp/check.$t.slow.sse" || true
   grep -q '^data: \[DONE\]' "$tmp/check.$t.slow.sse" || die "$t: slow stream did not end with data: [DONE]"
 done
-echo "bench: all targets answer chat and stream requests"
+if has_anthropic; then
+  curl -s -N -H 'Content-Type: application/json' -H "${anthropic_headers[0]}" -H "${anthropic_headers[1]}" \
+    --max-time 10 -d "$anthropic_body" "$(url_for switchyard fast "$anthropic_path")" >"$tmp/check.anthropic.sse" || true
+  n=$(grep -c '^event: content_block_delta' "$tmp/check.anthropic.sse" || true)
+  grep -q '^event: message_stop' "$tmp/check.anthropic.sse" ||
+    { head -c 2000 "$tmp/check.anthropic.sse" >&2; die "switchyard: Anthropic stream did not end with message_stop"; }
+  [ "$n" = 20 ] || die "switchyard: Anthropic stream had $n content_block_delta events, expected 20 (see $tmp/check.anthropic.sse)"
+fi
+echo "bench: all targets answer chat and stream requests$(has_anthropic && echo ', switchyard answers Anthropic streams')"
 
 # --- measurement -----------------------------------------------------------------------------------
 runs="$tmp/runs.jsonl"
@@ -424,10 +469,10 @@ set_affinity() {
 }
 all_cpus="0-$((cores - 1))"
 
-run_wrk() {  # scenario round target connections body headers...
-  local scenario=$1 round=$2 target=$3 conns=$4 body=$5; shift 5
+run_wrk() {  # scenario round target connections body path headers...
+  local scenario=$1 round=$2 target=$3 conns=$4 body=$5 path=$6; shift 6
   local pin=()
-  if [ "$scenario" = latency ] && [ "$pin_latency" = 1 ] && command -v taskset >/dev/null; then
+  if [ "$conns" = 1 ] && [ "$pin_latency" = 1 ] && command -v taskset >/dev/null; then
     pin=(taskset -c 0)
     set_affinity 0 $fast_pid $(proxy_pids "$target")
   fi
@@ -439,7 +484,7 @@ run_wrk() {  # scenario round target connections body headers...
   snap0=$(sys_snapshot)
   c0=$(cpu_ticks $ps)
   BENCH_BODY=$body "${pin[@]}" wrk -t1 -c"$conns" -d"${duration}s" --timeout 10s --latency -s bench/chat.lua \
-    "${hdr[@]}" "$(url_for "$target" fast)" >"$log" 2>&1 || { ensure_alive "$target"; die "wrk failed, see $log"; }
+    "${hdr[@]}" "$(url_for "$target" fast "$path")" >"$log" 2>&1 || { ensure_alive "$target"; die "wrk failed, see $log"; }
   c1=$(cpu_ticks $ps)
   snap1=$(sys_snapshot)
   mach=$(sys_delta_json "$snap0" "$snap1")
@@ -499,20 +544,39 @@ PY
 for t in "${targets[@]}"; do
   BENCH_BODY=$chat_body wrk -t1 -c64 -d"${warmup}s" -s bench/chat.lua "$(url_for "$t" fast)" >/dev/null 2>&1 || true
 done
+if has_anthropic; then
+  BENCH_BODY=$anthropic_body wrk -t1 -c64 -d"${warmup}s" -s bench/chat.lua -H "${anthropic_headers[0]}" \
+    -H "${anthropic_headers[1]}" "$(url_for switchyard fast "$anthropic_path")" >/dev/null 2>&1 || true
+fi
 
 started=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 for round in $(seq 1 "$rounds"); do
   check_quiet "before round $round"
   echo "bench: round $round of $rounds (background load ${busy_samples[-1]}%)"
+  # Each Anthropic scenario runs right after the OpenAI scenario it is compared with.
   if has_scenario chat; then
-    for t in "${targets[@]}"; do run_wrk chat "$round" "$t" 64 "$chat_body"; done
+    for t in $(scenario_targets chat); do run_wrk chat "$round" "$t" 64 "$chat_body" ""; done
   fi
   if has_scenario latency; then
-    for t in "${targets[@]}"; do run_wrk latency "$round" "$t" 1 "$chat_body"; done
+    for t in $(scenario_targets latency); do run_wrk latency "$round" "$t" 1 "$chat_body" ""; done
+  fi
+  if has_scenario anthropic_latency; then
+    for t in $(scenario_targets anthropic_latency); do
+      if [ "$t" = direct ]; then  # the equivalent OpenAI stream, straight to the upstream
+        run_wrk anthropic_latency "$round" "$t" 1 "$stream_body" "" 'x-fake-tokens: 20' 'x-fake-gap-ms: 0'
+      else
+        run_wrk anthropic_latency "$round" "$t" 1 "$anthropic_body" "$anthropic_path" "${anthropic_headers[@]}"
+      fi
+    done
   fi
   if has_scenario stream; then
-    for t in "${targets[@]}"; do
-      run_wrk stream "$round" "$t" 64 "$stream_body" 'x-fake-tokens: 20' 'x-fake-gap-ms: 0'
+    for t in $(scenario_targets stream); do
+      run_wrk stream "$round" "$t" 64 "$stream_body" "" 'x-fake-tokens: 20' 'x-fake-gap-ms: 0'
+    done
+  fi
+  if has_scenario anthropic_stream; then
+    for t in $(scenario_targets anthropic_stream); do
+      run_wrk anthropic_stream "$round" "$t" 64 "$anthropic_body" "$anthropic_path" "${anthropic_headers[@]}"
     done
   fi
   if has_scenario streams; then
