@@ -37,7 +37,9 @@ class OpenAiToAnthropicStream {
   void start(std::string& out);
   void open(Block block, const boost::json::object& content_block, std::string& out);
   void close(std::string& out);
-  void delta(int index, const boost::json::object& delta, std::string& out);
+  // content_block_delta whose delta is {"type": type, field: text}.
+  static void text_delta(int index, std::string_view type, std::string_view field, std::string_view text,
+                         std::string& out);
   // Anthropic counts input without the cached part (OpenAI's prompt_tokens includes it).
   std::int64_t uncached_input() const { return input_tokens_ < 0 ? 0 : std::max<std::int64_t>(input_tokens_ - cached_tokens_, 0); }
 

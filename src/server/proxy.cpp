@@ -65,6 +65,9 @@ struct HeldResponse {
 // Everything about one proxied request; lives in proxy_openai's coroutine frame. The fields under
 // "this attempt" start over for each deployment tried.
 struct Exchange {
+  Exchange(HttpSession& session, Worker& worker, RequestContext& context, const Route& route, ClientApi api)
+      : session(session), worker(worker), context(context), route(route), api(api) {}
+
   HttpSession& session;
   Worker& worker;
   RequestContext& context;
@@ -670,7 +673,7 @@ Task<bool> first_deployment(Exchange& x, Priority priority, PickResult& pick) {
     auto wake = std::min(deadline, now + std::chrono::milliseconds(100));
     if (now < overflow_at) wake = std::min(wake, overflow_at);
     ticket->timer.expires_at(wake);
-    auto [ec] = co_await ticket->timer.async_wait(use_nothrow);
+    co_await ticket->timer.async_wait(use_nothrow);  // woken early or at the time: either way, look again
     ticket->woken = false;
   }
 }

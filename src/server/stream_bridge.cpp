@@ -72,8 +72,13 @@ void StreamBridge::on_sse_event(const SseEvent& event, std::string& out) {
   if (ended_ || !event.has_data) return;
   if (passthrough_) return passthrough_anthropic(event, out);  // OpenAI passthrough never comes here
   if (event.data == "[DONE]") return;
+  // An OpenAI chunk lives only until on_hub_chunks below has encoded it (the encoders keep no JSON), so
+  // it is parsed into an arena on the stack instead of one heap allocation per key and string.
+  unsigned char arena_buffer[4096];
+  json::monotonic_resource arena(arena_buffer, sizeof arena_buffer);
+  json::storage_ptr storage = from_anthropic_ ? json::storage_ptr() : json::storage_ptr(&arena);
   boost::system::error_code ec;
-  auto parsed = json::parse(event.data, ec);
+  auto parsed = json::parse(event.data, ec, std::move(storage));
   if (ec || !parsed.is_object()) return;
   if (from_anthropic_) {
     std::string_view name = event.event;

@@ -53,6 +53,21 @@ std::string chunk(std::string_view delta, std::string_view finish = "null") {
 const std::string kUsage =
     R"({"id":"c","choices":[],"usage":{"prompt_tokens":30,"completion_tokens":4,"prompt_tokens_details":{"cached_tokens":10}}})";
 
+// The deltas are written without a JSON library: quotes, backslashes, control characters and
+// non-ASCII text must still come out as the same strings.
+TEST(OpenAiToAnthropicStream, DeltasKeepEscapedText) {
+  const auto events = run({chunk(R"({"content":"say \"hi\"\\n\u0001 caf\u00e9 \ud83d\ude00\n"})"),
+                           chunk(R"({"tool_calls":[{"index":0,"id":"call_1","function":{"name":"f","arguments":"{\"a\":\"\\\\\"}"}}]})"),
+                           chunk("{}", R"("tool_calls")"), "[DONE]"});
+  ASSERT_GE(events.size(), 6u);
+  EXPECT_EQ(events[2].data.at("index"), 0);
+  EXPECT_EQ(events[2].data.at("delta").at("text"), "say \"hi\"\\n\x01 caf\u00e9 \U0001F600\n");
+  EXPECT_EQ(events[5].name, "content_block_delta");
+  EXPECT_EQ(events[5].data.at("index"), 1);
+  EXPECT_EQ(events[5].data.at("delta").at("type"), "input_json_delta");
+  EXPECT_EQ(events[5].data.at("delta").at("partial_json"), "{\"a\":\"\\\\\"}");
+}
+
 TEST(OpenAiToAnthropicStream, TextWithUsageLast) {
   const auto events = run({chunk(R"({"role":"assistant","content":""})"), chunk(R"({"content":"Hel"})"),
                            chunk(R"({"content":"lo"})"), chunk("{}", R"("stop")"), kUsage, "[DONE]"});
