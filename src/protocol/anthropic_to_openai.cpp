@@ -4,6 +4,8 @@
 
 #include <boost/json.hpp>
 
+#include "protocol/reasoning_effort.hpp"
+
 namespace switchyard {
 namespace {
 
@@ -213,6 +215,8 @@ bool anthropic_to_openai_request(const json::object& anthropic, json::object& op
     openai["stream"] = true;
     openai["stream_options"] = json::object{{"include_usage", true}};  // Anthropic clients always get usage
   }
+  if (const auto* thinking = anthropic.if_contains("thinking"))
+    if (const auto effort = effort_for_thinking(*thinking); !effort.empty()) openai["reasoning_effort"] = effort;
   if (const auto* metadata = anthropic.if_contains("metadata"); metadata && metadata->is_object())
     if (const auto* user = metadata->get_object().if_contains("user_id"); user && user->is_string()) openai["user"] = *user;
 

@@ -9,6 +9,8 @@
 
 #include <boost/json.hpp>
 
+#include "protocol/reasoning_effort.hpp"
+
 namespace switchyard {
 namespace {
 
@@ -205,8 +207,10 @@ bool require_model(const json::object& ollama, json::object& openai, ApiError& e
   return true;
 }
 
-// format, options and stream, shared by /api/chat and /api/generate.
+// format, think, options and stream, shared by /api/chat and /api/generate.
 void copy_generation_fields(const json::object& ollama, json::object& openai) {
+  if (const auto effort = effort_for_ollama_think(present(ollama, "think")); !effort.empty())
+    openai["reasoning_effort"] = effort;
   if (const auto* format = present(ollama, "format")) {
     if (format->is_string() && format->get_string() == "json") {
       openai["response_format"] = json::object{{"type", "json_object"}};

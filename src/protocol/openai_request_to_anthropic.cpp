@@ -9,6 +9,7 @@
 #include <boost/json.hpp>
 
 #include "protocol/openai_to_anthropic.hpp"
+#include "protocol/reasoning_effort.hpp"
 
 namespace switchyard {
 namespace {
@@ -381,6 +382,19 @@ bool openai_to_anthropic_request(const json::object& openai, json::object& anthr
   if (max_tokens && !whole_number(*max_tokens, limit))
     return invalid(error, std::string("Invalid value for '") + max_tokens_name + "': expected a non-negative integer.",
                    max_tokens_name);
+  // reasoning_effort becomes a thinking budget. Anthropic wants max_tokens above the budget, and the
+  // budget counts against it, so the answer keeps the tokens the client asked for on top of it.
+  if (const auto effort = requested_reasoning_effort(openai); !effort.empty()) {
+    const auto budget = thinking_budget_for_effort(effort);
+    if (!budget)
+      return invalid(error, "Invalid value for 'reasoning_effort': '" + std::string(effort) +
+                                "'. Supported values are: 'none', 'minimal', 'low', 'medium', 'high' and 'xhigh'.",
+                     "reasoning_effort");
+    if (*budget > 0) {
+      anthropic["thinking"] = json::object{{"type", "enabled"}, {"budget_tokens", *budget}};
+      if (limit <= *budget) limit += *budget;
+    }
+  }
   anthropic["max_tokens"] = limit;
 
   anthropic["messages"] = std::move(messages);

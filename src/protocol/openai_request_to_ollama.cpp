@@ -5,6 +5,8 @@
 #include <string>
 #include <string_view>
 
+#include "protocol/reasoning_effort.hpp"
+
 namespace switchyard {
 namespace {
 
@@ -161,15 +163,6 @@ std::string_view tool_name_for(const json::array& messages, std::size_t before, 
   return {};
 }
 
-// OpenAI reasoning_effort -> Ollama think.
-json::value think_from_effort(std::string_view effort) {
-  if (effort == "none") return false;
-  if (effort == "minimal") return "low";
-  if (effort == "low" || effort == "medium" || effort == "high") return json::string(effort);
-  if (effort == "xhigh" || effort == "max" || effort == "ultra") return "max";
-  return nullptr;
-}
-
 }  // namespace
 
 bool openai_to_ollama_chat_request(const json::object& openai, json::object& ollama, ApiError& error) {
@@ -229,8 +222,8 @@ bool openai_to_ollama_chat_request(const json::object& openai, json::object& oll
       else ollama["format"] = "json";  // a schema-less json_schema still asks for JSON
     }
   }
-  if (const auto effort = string_at(openai, "reasoning_effort"); !effort.empty()) {
-    if (auto think = think_from_effort(effort); !think.is_null()) ollama["think"] = std::move(think);
+  if (const auto effort = requested_reasoning_effort(openai); !effort.empty()) {
+    if (auto think = ollama_think_for_effort(effort); !think.is_null()) ollama["think"] = std::move(think);
   }
   return true;
 }

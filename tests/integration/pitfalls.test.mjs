@@ -276,3 +276,56 @@ test('25: an upstream error before the stream starts keeps its status, in the cl
     assert.equal(typeof o.json.error, 'string');
   }
 });
+
+test('reasoning: effort, thinking budget and think cross between the three protocols', async () => {
+  // OpenAI client -> Anthropic upstream: a budget, and max_tokens above it (the fake refuses otherwise).
+  const answer = await openai.chat.completions.create({
+    model: 'via-anthropic',
+    max_tokens: 100,
+    reasoning_effort: 'high',
+    messages: [{ role: 'user', content: 'Think hard' }],
+  });
+  assert.equal(answer.choices[0].finish_reason, 'stop');
+  let upstream = await sent();
+  assert.deepEqual(upstream.thinking, { type: 'enabled', budget_tokens: 4096 });
+  assert.equal(upstream.max_tokens, 4196);
+
+  // Anthropic client -> OpenAI and Ollama upstreams.
+  await anthropic.messages.create({
+    model: 'via-openai',
+    max_tokens: 4000,
+    thinking: { type: 'enabled', budget_tokens: 2048 },
+    messages: [{ role: 'user', content: 'Think' }],
+  });
+  assert.equal((await sent()).reasoning_effort, 'medium');
+  await anthropic.messages.create({
+    model: 'via-ollama',
+    max_tokens: 4000,
+    thinking: { type: 'enabled', budget_tokens: 1024 },
+    messages: [{ role: 'user', content: 'Think' }],
+  });
+  assert.equal((await sent()).think, 'low');
+
+  // Ollama client -> Anthropic upstream, streaming.
+  const parts = [];
+  for await (const part of await ollama.chat({
+    model: 'via-anthropic',
+    think: true,
+    stream: true,
+    messages: [{ role: 'user', content: 'Think' }],
+  }))
+    parts.push(part);
+  assert.equal(parts.at(-1).done, true);
+  upstream = await sent();
+  assert.deepEqual(upstream.thinking, { type: 'enabled', budget_tokens: 2048 });
+  assert.ok(upstream.max_tokens > 2048, JSON.stringify(upstream));
+
+  // An effort OpenAI does not define is refused in the OpenAI shape, naming the parameter.
+  const r = await postJson(`${gw.url}/v1/chat/completions`, {
+    model: 'via-anthropic',
+    reasoning_effort: 'extreme',
+    messages: [{ role: 'user', content: 'hi' }],
+  });
+  assert.equal(r.status, 400);
+  assert.equal(r.json.error.param, 'reasoning_effort');
+});

@@ -43,6 +43,8 @@ TEST(OllamaRequestToOpenAi, ChatNonStreamingL1) {
             expected(R"({"model":"llama3.2","messages":[{"role":"user","content":"why is the sky blue?"}],"stream":false})"));
 }
 
+// think becomes reasoning_effort (tests/unit/reasoning_effort_test.cpp); keep_alive and the history's
+// thinking have no OpenAI counterpart.
 TEST(OllamaRequestToOpenAi, ChatStreamsByDefaultWithUsageAndDropsOllamaOnlyFields) {
   EXPECT_EQ(translate(OllamaEndpoint::chat, R"({"model":"m","keep_alive":"5m","think":true,"messages":[
                 {"role":"System","content":"Be brief."},
@@ -51,7 +53,7 @@ TEST(OllamaRequestToOpenAi, ChatStreamsByDefaultWithUsageAndDropsOllamaOnlyField
                 {"role":"user","content":"bye"}]})"),
             expected(R"({"model":"m","messages":[{"role":"system","content":"Be brief."},{"role":"user","content":"hi"},
                 {"role":"assistant","content":"Hello."},{"role":"user","content":"bye"}],
-                "stream":true,"stream_options":{"include_usage":true}})"));
+                "reasoning_effort":"medium","stream":true,"stream_options":{"include_usage":true}})"));
 }
 
 TEST(OllamaRequestToOpenAi, ImagesBecomeDataUrlsWithTheSniffedType) {

@@ -214,8 +214,29 @@ bool check_anthropic_image(const json::object& block, const std::string& at, Ins
   return true;
 }
 
+// An enabled thinking budget must be at least 1024 tokens and below max_tokens, as the API checks.
+bool check_anthropic_thinking(const json::object& root, Inspection& out) {
+  const json::value* thinking = root.if_contains("thinking");
+  const json::object* t = thinking ? thinking->if_object() : nullptr;
+  if (!t || string_at(*t, "type") != "enabled") {
+    return true;
+  }
+  const json::value* budget = t->if_contains("budget_tokens");
+  if (!budget || !budget->is_int64() || budget->get_int64() < 1024) {
+    return reject(out, "thinking.enabled.budget_tokens: Input should be greater than or equal to 1024");
+  }
+  const json::value* max_tokens = root.if_contains("max_tokens");
+  if (!max_tokens || !max_tokens->is_int64() || max_tokens->get_int64() <= budget->get_int64()) {
+    return reject(out, "`max_tokens` must be greater than `thinking.budget_tokens`.");
+  }
+  return true;
+}
+
 // A tool_result must answer a tool_use of the message right before it, as the API checks.
-void inspect_anthropic(const json::object& root, Inspection& out) {
+void inspect_anthropic(const json::object& root, bool counting, Inspection& out) {
+  if (!counting && !check_anthropic_thinking(root, out)) {
+    return;
+  }
   const json::array* messages = array_at(root, "messages");
   if (!messages) {
     return;
@@ -383,8 +404,8 @@ void inspect_request(Endpoint endpoint, std::string_view body, Inspection& out) 
   std::string tool_quotes;
   switch (endpoint) {
     case Endpoint::chat: inspect_openai(*root, out); break;
-    case Endpoint::messages:
-    case Endpoint::count_tokens: inspect_anthropic(*root, out); break;
+    case Endpoint::messages: inspect_anthropic(*root, false, out); break;
+    case Endpoint::count_tokens: inspect_anthropic(*root, true, out); break;
     case Endpoint::ollama_chat: inspect_ollama(*root, true, out); break;
     case Endpoint::ollama_generate: inspect_ollama(*root, false, out); break;
     default: return;

@@ -14,11 +14,13 @@ enum class Key : std::uint8_t {
   encoding_format, options, tools
 };
 
-// Keys and values that only appear in requests with images, tool messages or tool results.
+// Keys and values that only appear in requests with images, tool messages, tool results or (Anthropic)
+// a thinking budget.
 // Compared by length first: this runs for every key and string of every request.
 bool marks_deep_key(std::string_view k) {
   switch (k.size()) {
     case 6: return k == "images" || k == "source";
+    case 8: return k == "thinking";
     case 9: return k == "image_url";
     case 11: return k == "tool_use_id";
     case 12: return k == "tool_call_id";
