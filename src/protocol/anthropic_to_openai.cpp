@@ -16,10 +16,18 @@ bool fail(ApiError& error, std::string message, std::string param) {
   return false;
 }
 
+// At most `max_bytes` of `text`, never ending inside a UTF-8 sequence (a cut one is not valid JSON text).
+std::string_view utf8_prefix(std::string_view text, std::size_t max_bytes) {
+  if (text.size() <= max_bytes) return text;
+  std::size_t end = max_bytes;
+  while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) --end;  // text[end] continues a sequence
+  return text.substr(0, end);
+}
+
 // A tool call id as OpenAI takes it: OpenAI has refused ids over 40 characters
-// (string_above_max_length), so a longer one becomes its first 31 characters, "_" and 8 hex digits of
-// its SHA-256. The same id always gives the same result, so a tool_use and the tool_result that
-// answers it still match; ids within the limit pass unchanged.
+// (string_above_max_length), so a longer one becomes its first 31 bytes (fewer, to end on a whole
+// UTF-8 character), "_" and 8 hex digits of its SHA-256. The same id always gives the same result, so
+// a tool_use and the tool_result that answers it still match; ids within the limit pass unchanged.
 json::value openai_tool_id(const json::value* id) {
   constexpr std::size_t kMaxLength = 40;
   if (!id || !id->is_string()) return "";
@@ -28,9 +36,9 @@ json::value openai_tool_id(const json::value* id) {
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int digest_size = 0;
   if (EVP_Digest(text.data(), text.size(), digest, &digest_size, EVP_sha256(), nullptr) != 1 || digest_size < 4)
-    return json::string(text.substr(0, kMaxLength));
+    return json::string(utf8_prefix(text, kMaxLength));
   static constexpr char kHex[] = "0123456789abcdef";
-  std::string shortened(text.substr(0, kMaxLength - 9));
+  std::string shortened(utf8_prefix(text, kMaxLength - 9));
   shortened.push_back('_');
   for (int i = 0; i < 4; ++i) {
     shortened.push_back(kHex[digest[i] >> 4]);

@@ -793,6 +793,22 @@ TEST(Pitfalls, P21LongToolIdsAreShortenedConsistentlyTowardOpenAi) {
   EXPECT_NE(other.at("messages").as_array()[0].at("tool_calls").as_array()[0].at("id").as_string(), shortened);
 }
 
+// Found by fuzzing: the cut fell inside a multi-byte character and the request carried invalid UTF-8.
+TEST(Pitfalls, P21ShortenedToolIdsEndOnAWholeCharacter) {
+  for (std::size_t ascii = 25; ascii <= 31; ++ascii) {  // the cut at 31 bytes falls on each byte of the "é"s
+    const std::string long_id = std::string(ascii, 'a') + "\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9";
+    const auto hub = anthropic_to_hub(
+        R"({"model":"m","max_tokens":5,"messages":[{"role":"assistant","content":[{"type":"tool_use","id":")" + long_id +
+        R"(","name":"f","input":{}}]}]})");
+    const std::string text = json::serialize(hub);
+    boost::system::error_code ec;
+    json::parse(text, ec);
+    EXPECT_FALSE(ec) << ascii << ": " << text;
+    const std::string id(hub.at("messages").as_array()[0].at("tool_calls").as_array()[0].at("id").as_string());
+    EXPECT_LE(id.size(), 40u);
+  }
+}
+
 // ---------------------------------------------------------------------------------------------
 // 22. Anthropic refuses tool_use/tool_result blocks without `tools`: a placeholder tool is declared,
 // and tool_choice none keeps the model from calling it.
