@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <charconv>
+#include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <limits>
 #include <string_view>
@@ -516,10 +519,58 @@ class GgufParser {
 
 }  // namespace
 
+namespace {
+
+// llama.cpp names the parts of a split model "<prefix>-00001-of-00003.gguf" (llama_split_path) and
+// loads them all from the first. Adds the other parts' sizes to `info`.
+bool add_split_parts(const std::string& path, GgufInfo& info, std::string& error) {
+  constexpr std::string_view kSuffix = ".gguf";
+  constexpr std::size_t kNumber = 5;  // "%05d"
+  constexpr std::size_t kTail = 1 + kNumber + 4 + kNumber + kSuffix.size();  // "-00001-of-00003.gguf"
+  const std::string_view name = path;
+  if (name.size() <= kTail || !name.ends_with(kSuffix)) return true;
+  const std::string_view tail = name.substr(name.size() - kTail);
+  if (tail[0] != '-' || tail.substr(1 + kNumber, 4) != "-of-") return true;
+  std::uint32_t part = 0;
+  std::uint32_t count = 0;
+  const auto number = [](std::string_view digits, std::uint32_t& out) {
+    if (!std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; })) return false;
+    return std::from_chars(digits.data(), digits.data() + digits.size(), out).ec == std::errc{};
+  };
+  if (!number(tail.substr(1, kNumber), part) || !number(tail.substr(1 + kNumber + 4, kNumber), count) || count < 2)
+    return true;
+  const std::string prefix(name.substr(0, name.size() - kTail));
+  const auto part_path = [&](std::uint32_t n) {
+    char digits[32];
+    std::snprintf(digits, sizeof digits, "-%05u-of-%05u.gguf", n, count);
+    return prefix + digits;
+  };
+  if (part != 1) {
+    error = path + ": part " + std::to_string(part) + " of a split model: give the first part, " + part_path(1);
+    return false;
+  }
+  std::uint64_t others = 0;
+  for (std::uint32_t n = 2; n <= count; ++n) {
+    std::error_code ec;
+    const auto size = std::filesystem::file_size(part_path(n), ec);
+    if (ec) {
+      error = path + ": part " + std::to_string(n) + " of " + std::to_string(count) + " is missing (" + part_path(n) + ")";
+      return false;
+    }
+    others += size;
+  }
+  info.split_count = count;
+  info.file_bytes += others;
+  if (info.tensor_bytes != 0) info.tensor_bytes += others;
+  return true;
+}
+
+}  // namespace
+
 bool read_gguf_info(const std::string& path, GgufInfo& info, std::string& error) {
   GgufInfo parsed;
   GgufParser parser(path, parsed, error);
-  if (!parser.parse()) return false;
+  if (!parser.parse() || !add_split_parts(path, parsed, error)) return false;
   info = std::move(parsed);
   return true;
 }

@@ -73,10 +73,14 @@ struct GgufInfo {
   // -1 when the file does not say, and estimate_vram then applies llama.cpp's pattern for the
   // architecture (see above).
   std::int32_t swa_layer_count = -1;
+  // A split model (<name>-00001-of-00003.gguf): how many parts. file_bytes and tensor_bytes then
+  // include the other parts' file sizes, since a part's header lists only its own tensors.
+  std::uint32_t split_count = 1;
 };
 
 // Parses `path`. False with `error` (naming the file and what is wrong) for a missing, unreadable,
-// truncated or non-GGUF file, or one whose metadata lacks block_count.
+// truncated or non-GGUF file, or one whose metadata lacks block_count. A split model is read from its
+// first part, as llama-server loads it; a later part or a missing one is an error too.
 bool read_gguf_info(const std::string& path, GgufInfo& info, std::string& error);
 
 // What llama-server is started with that changes its memory.

@@ -1,5 +1,7 @@
 #include "local/llama_command.hpp"
 
+#include <string_view>
+
 namespace switchyard {
 
 std::vector<std::string> llama_server_args(const std::string& alias, const LocalModelConfig& model, std::uint16_t port) {
@@ -22,6 +24,26 @@ std::vector<std::string> llama_server_args(const std::string& alias, const Local
   if (p.ubatch_size > 0) add("--ubatch-size", std::to_string(p.ubatch_size));
   args.insert(args.end(), p.extra_args.begin(), p.extra_args.end());
   return args;
+}
+
+std::vector<std::string> extra_model_files(const LocalModelConfig& model) {
+  static constexpr std::string_view kFlags[] = {"--mmproj", "-mm", "--model-draft", "-md"};
+  std::vector<std::string> files;
+  const auto& args = model.params.extra_args;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const std::string_view arg = args[i];
+    for (const auto flag : kFlags) {
+      if (arg == flag && i + 1 < args.size()) {
+        files.push_back(args[++i]);
+      } else if (arg.size() > flag.size() + 1 && arg.starts_with(flag) && arg[flag.size()] == '=') {
+        files.emplace_back(arg.substr(flag.size() + 1));
+      } else {
+        continue;
+      }
+      break;
+    }
+  }
+  return files;
 }
 
 }  // namespace switchyard

@@ -278,10 +278,18 @@ std::uint64_t ModelManager::estimate_bytes(Managed& m, std::string& note) {
   if (local.params.batch_size) params.n_batch = local.params.batch_size;
   if (local.params.ubatch_size) params.n_ubatch = local.params.ubatch_size;
   const auto estimate = estimate_vram(info, params);
-  note = "GGUF: weights " + std::to_string(mib(estimate.weights_bytes)) + " MiB + KV cache " +
+  std::uint64_t extra = 0;  // a projector or draft model, loaded whole beside the main one
+  for (const auto& file : extra_model_files(local)) {
+    std::error_code ec;
+    const auto size = std::filesystem::file_size(file, ec);
+    if (!ec) extra += size;
+  }
+  note = "GGUF" + (info.split_count > 1 ? " (" + std::to_string(info.split_count) + " parts)" : std::string()) +
+         ": weights " + std::to_string(mib(estimate.weights_bytes)) + " MiB + KV cache " +
          std::to_string(mib(estimate.kv_cache_bytes)) + " MiB + overhead " + std::to_string(mib(estimate.overhead_bytes)) +
-         " MiB, x" + std::to_string(multiplier).substr(0, 4);
-  return static_cast<std::uint64_t>(static_cast<double>(estimate.total_bytes) * multiplier);
+         " MiB" + (extra ? " + mmproj/draft " + std::to_string(mib(extra)) + " MiB" : std::string()) + ", x" +
+         std::to_string(multiplier).substr(0, 4);
+  return static_cast<std::uint64_t>(static_cast<double>(estimate.total_bytes + extra) * multiplier);
 }
 
 // Finds a GPU for `need` bytes, unloading least recently used idle, unpinned models when that makes

@@ -1,5 +1,7 @@
 #include "local/gguf_reader.hpp"
 
+#include "local/llama_command.hpp"
+
 #include <gtest/gtest.h>
 
 #include <unistd.h>
@@ -199,6 +201,49 @@ TEST_F(GgufReaderTest, ReadsLlamaLikeHeader) {
   EXPECT_EQ(info.sliding_window, 0u);
   EXPECT_EQ(info.vocab_size, 128256u);
   EXPECT_EQ(info.swa_layer_count, -1);
+}
+
+// A split model is read from its first part; the other parts' sizes count as weights.
+TEST_F(GgufReaderTest, SplitModelAddsItsOtherParts) {
+  const std::string first = llama_8b().build();
+  std::string second = llama_8b().build();  // later parts are GGUF files too
+  second.resize(3 * kMiB, '\0');
+  const std::string third(2 * kMiB, '\0');
+  const auto path = write(first, "big-00001-of-00003.gguf");
+  write(second, "big-00002-of-00003.gguf");
+  GgufInfo info;
+  std::string error;
+  // The third part is missing: named in the error, as llama-server would fail to load.
+  EXPECT_FALSE(read_gguf_info(path, info, error));
+  EXPECT_NE(error.find("part 3 of 3 is missing"), std::string::npos) << error;
+  EXPECT_NE(error.find("big-00003-of-00003.gguf"), std::string::npos) << error;
+  write(third, "big-00003-of-00003.gguf");
+  ASSERT_TRUE(read_gguf_info(path, info, error)) << error;
+  EXPECT_EQ(info.split_count, 3u);
+  EXPECT_EQ(info.file_bytes, first.size() + 5 * kMiB);
+  EXPECT_EQ(info.tensor_bytes, kLlamaTensorBytes + 5 * kMiB);
+  VramParams params;
+  params.n_ctx = 4096;
+  const auto whole = estimate_vram(info, params);
+  EXPECT_GE(whole.weights_bytes, 5 * kMiB);
+  // A later part is refused, pointing at the first.
+  EXPECT_FALSE(read_gguf_info((dir_ / "big-00002-of-00003.gguf").string(), info, error));
+  EXPECT_NE(error.find("give the first part"), std::string::npos) << error;
+  // Names that only look alike are single files.
+  const GgufInfo single = read_ok(first);
+  EXPECT_EQ(single.split_count, 1u);
+  EXPECT_TRUE(read_gguf_info(write(first, "x-00001-of-00001.gguf"), info, error)) << error;
+  EXPECT_EQ(info.split_count, 1u);
+  EXPECT_TRUE(read_gguf_info(write(first, "x-0001a-of-00002.gguf"), info, error)) << error;
+  EXPECT_EQ(info.split_count, 1u);
+}
+
+TEST(LlamaCommand, ExtraModelFilesFromExtraArgs) {
+  LocalModelConfig model;
+  model.params.extra_args = {"--mmproj", "/m/proj.gguf", "-md=/m/draft.gguf", "--jinja", "-mm"};
+  EXPECT_EQ(extra_model_files(model), (std::vector<std::string>{"/m/proj.gguf", "/m/draft.gguf"}));
+  model.params.extra_args = {"--model-draft", "/d.gguf", "--mmproj=/p.gguf", "--mmproj-offload"};
+  EXPECT_EQ(extra_model_files(model), (std::vector<std::string>{"/d.gguf", "/p.gguf"}));
 }
 
 TEST_F(GgufReaderTest, VersionTwoIsRead) {
