@@ -104,6 +104,9 @@ struct DeploymentConfig {
   unsigned weight = 1;          // for the weighted strategy
   unsigned tier = 0;            // 0 first; higher tiers take the overflow
   unsigned capacity = 0;        // requests at once; 0: no limit
+  // Ollama upstreams: the context window, sent as options.num_ctx when the client set none. Without
+  // it Ollama uses its server default and silently cuts longer prompts.
+  unsigned num_ctx = 0;
 };
 
 enum class Strategy { round_robin, weighted, least_loaded, latency_based, random };
@@ -181,6 +184,8 @@ struct LocalConfig {
   double vram_multiplier = 1.1;
   std::string state_dir;                    // logs and pid files; empty: /tmp/switchyard-<uid>
   Millis health_interval{2'000};
+  // How long one /health may take: a server busy with long prompts answers late, which is not hung.
+  Millis health_timeout{5'000};
   unsigned max_restarts = 3;                // crashes within restart_window before the model is failed
   Millis restart_window{600'000};
   Millis restart_backoff{1'000};            // doubled after each crash

@@ -446,7 +446,7 @@ ModelConfig parse_model(const Reader& r, const std::string& alias, const YAML::N
     const auto item = list[i];
     const auto ipath = path + ".deployments[" + std::to_string(i) + "]";
     r.expect_map(item, ipath);
-    r.only_keys(item, ipath, {"upstream", "model", "weight", "tier", "capacity"});
+    r.only_keys(item, ipath, {"upstream", "model", "weight", "tier", "capacity", "num_ctx"});
     DeploymentConfig d;
     if (!item["upstream"]) r.fail(item, ipath + ".upstream", "is required");
     d.upstream = r.string(item["upstream"], ipath + ".upstream");
@@ -462,6 +462,12 @@ ModelConfig parse_model(const Reader& r, const std::string& alias, const YAML::N
     if (item["weight"]) d.weight = r.integer<unsigned>(item["weight"], ipath + ".weight", 1, 1000);
     if (item["tier"]) d.tier = r.integer<unsigned>(item["tier"], ipath + ".tier", 0, 9);
     if (item["capacity"]) d.capacity = r.integer<unsigned>(item["capacity"], ipath + ".capacity", 0, 100000);
+    if (item["num_ctx"]) {
+      d.num_ctx = r.integer<unsigned>(item["num_ctx"], ipath + ".num_ctx", 1, 16'777'216);
+      if (config.upstreams.at(d.upstream).kind != UpstreamKind::ollama)
+        r.fail(item["num_ctx"], ipath + ".num_ctx",
+               "applies to ollama upstreams only (\"" + d.upstream + "\" is not one); set the context on the server");
+    }
     model.deployments.push_back(std::move(d));
   }
   return model;
@@ -470,7 +476,7 @@ ModelConfig parse_model(const Reader& r, const std::string& alias, const YAML::N
 void parse_local(const Reader& r, const YAML::Node& node, LocalConfig& local) {
   r.expect_map(node, "local");
   r.only_keys(node, "local", {"llama_server_path", "max_concurrent_models", "preload_models", "idle_timeout_sec",
-                              "gpu_devices", "vram_multiplier", "state_dir", "health_interval_ms", "max_restarts",
+                              "gpu_devices", "vram_multiplier", "state_dir", "health_interval_ms", "health_timeout_ms", "max_restarts",
                               "restart_window_sec", "restart_backoff_ms", "log_max_bytes", "nvidia_smi", "fake_gpus"});
   if (node["llama_server_path"]) local.llama_server_path = r.string(node["llama_server_path"], "local.llama_server_path");
   if (node["max_concurrent_models"])
@@ -492,6 +498,7 @@ void parse_local(const Reader& r, const YAML::Node& node, LocalConfig& local) {
   }
   if (node["state_dir"]) local.state_dir = r.string(node["state_dir"], "local.state_dir");
   if (node["health_interval_ms"]) local.health_interval = r.millis(node["health_interval_ms"], "local.health_interval_ms");
+  if (node["health_timeout_ms"]) local.health_timeout = r.millis(node["health_timeout_ms"], "local.health_timeout_ms");
   if (node["max_restarts"]) local.max_restarts = r.integer<unsigned>(node["max_restarts"], "local.max_restarts", 0, 1000);
   if (node["restart_window_sec"])
     local.restart_window = Millis(1000 * r.integer<std::int64_t>(node["restart_window_sec"], "local.restart_window_sec", 1, 86400));

@@ -85,6 +85,7 @@ struct ModelManager::Managed {
   bool restart_due = false;
   unsigned health_failures = 0;
   Clock::time_point next_health{};
+  bool health_check_running = false;
   std::int64_t updated_unix_ms = 0;
 };
 
@@ -397,6 +398,24 @@ Task<int> ModelManager::probe(const Managed& m, std::chrono::milliseconds timeou
   co_return static_cast<int>(parser.get().result_int());
 }
 
+// One /health of a ready server, beside the supervision loop (a slow answer must not hold up the
+// other models); three failures in a row kill and restart it.
+Task<> ModelManager::health_check(Managed& m) {
+  const auto load = m.loads;
+  const int status = co_await probe(m, config_.local.health_timeout);
+  m.health_check_running = false;
+  m.next_health = Clock::now() + config_.local.health_interval;
+  if (m.loads != load || m.model->state() != LocalState::ready) co_return;  // stopped or restarted meanwhile
+  if (status == 200) {
+    m.health_failures = 0;
+    m.backoff = config_.local.restart_backoff;  // healthy for a while: crashes start over
+  } else if (++m.health_failures >= kHealthFailuresBeforeKill && m.process) {
+    spdlog::warn("local: {} failed {} health checks; killing it", m.model->alias(), m.health_failures);
+    m.process->kill_now();
+    on_crash(m);
+  }
+}
+
 Task<> ModelManager::run_load(Managed& m) {
   m.load_running = true;
   m.restart_due = false;
@@ -577,18 +596,9 @@ Task<> ModelManager::supervise() {
         asio::co_spawn(io_, run_load(m), asio::detached);
         continue;
       }
-      if (state == LocalState::ready && now >= m.next_health) {
-        m.next_health = now + config_.local.health_interval;
-        const int status = co_await probe(m, std::min<std::chrono::milliseconds>(config_.local.health_interval, std::chrono::milliseconds(2000)));
-        if (status == 200) {
-          m.health_failures = 0;
-          m.backoff = config_.local.restart_backoff;  // healthy for a while: crashes start over
-        } else if (++m.health_failures >= kHealthFailuresBeforeKill && m.process && m.model->state() == LocalState::ready) {
-          spdlog::warn("local: {} failed {} health checks; killing it", m.model->alias(), m.health_failures);
-          m.process->kill_now();
-          on_crash(m);
-          continue;
-        }
+      if (state == LocalState::ready && now >= m.next_health && !m.health_check_running) {
+        m.health_check_running = true;
+        asio::co_spawn(io_, health_check(m), asio::detached);
       }
       const auto idle = config_.local.idle_timeout;
       if (state == LocalState::ready && idle.count() > 0 && !m.model->config().pinned && in_flight(m) == 0 &&

@@ -73,6 +73,7 @@ class ModelManager {
   Task<> stop_process(Managed& m, std::string reason);
   Task<> supervise();
   Task<int> probe(const Managed& m, std::chrono::milliseconds timeout);
+  Task<> health_check(Managed& m);
   void on_crash(Managed& m);
   void refuse(Managed& m, const std::string& reason);
   void fail(Managed& m, const std::string& reason);

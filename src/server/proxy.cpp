@@ -567,8 +567,14 @@ Task<bool> prepare_upstream_request(Exchange& x, const Request& request, const J
   if (x.fast_path) {
     rewrite_request_body(x.hub_body, scan, deployment.config->model, x.upstream_body, deployment.model_json);
   } else if (is_passthrough(x.api, upstream.kind)) {
-    const auto client_scan = scan_json(x.client_body);
-    rewrite_model_field(x.client_body, client_scan, deployment.config->model, x.upstream_body, deployment.model_json);
+    // Same protocol: only the model is renamed, unless an Ollama deployment adds its num_ctx.
+    const bool with_num_ctx = upstream.kind == UpstreamKind::ollama &&
+                              ollama_passthrough_needs_num_ctx(*deployment.config, x.client_body) &&
+                              ollama_passthrough_body(*deployment.config, x.client_body, x.upstream_body);
+    if (!with_num_ctx) {
+      const auto client_scan = scan_json(x.client_body);
+      rewrite_model_field(x.client_body, client_scan, deployment.config->model, x.upstream_body, deployment.model_json);
+    }
   } else {
     if (!x.hub_object) {
       boost::system::error_code ec;
@@ -591,7 +597,7 @@ Task<bool> prepare_upstream_request(Exchange& x, const Request& request, const J
       x.images_inlined = true;
     }
     ApiError error;
-    if (!hub_to_upstream_body(x.api, upstream, *x.hub_object, deployment.config->model, x.upstream_body, error)) {
+    if (!hub_to_upstream_body(x.api, upstream, *deployment.config, *x.hub_object, x.upstream_body, error)) {
       attempt_refused(x, error);
       co_return false;
     }

@@ -167,8 +167,37 @@ bool client_request_to_hub(ClientApi api, std::string_view body, std::string& hu
   return true;
 }
 
-bool hub_to_upstream_body(ClientApi api, const UpstreamConfig& upstream, const json::object& hub,
-                          std::string_view upstream_model, std::string& out, ApiError& error) {
+namespace {
+
+// options.num_ctx, unless the request has its own.
+void default_num_ctx(json::object& ollama, unsigned num_ctx) {
+  if (num_ctx == 0) return;
+  auto& options = ollama["options"];
+  if (!options.is_object()) options = json::object{};
+  auto& o = options.get_object();
+  if (!o.contains("num_ctx")) o["num_ctx"] = num_ctx;
+}
+
+}  // namespace
+
+bool ollama_passthrough_needs_num_ctx(const DeploymentConfig& deployment, std::string_view client_body) {
+  // A textual look is enough to skip the parse in the common case; a false "yes" only costs one parse.
+  return deployment.num_ctx != 0 && client_body.find("\"num_ctx\"") == std::string_view::npos;
+}
+
+bool ollama_passthrough_body(const DeploymentConfig& deployment, std::string_view client_body, std::string& out) {
+  boost::system::error_code ec;
+  auto parsed = json::parse(client_body, ec);
+  if (ec || !parsed.is_object()) return false;
+  auto& body = parsed.get_object();
+  default_num_ctx(body, deployment.num_ctx);
+  body["model"] = deployment.model;
+  out = json::serialize(body);
+  return true;
+}
+
+bool hub_to_upstream_body(ClientApi api, const UpstreamConfig& upstream, const DeploymentConfig& deployment,
+                          const json::object& hub, std::string& out, ApiError& error) {
   json::object body;
   const auto endpoint = hub_endpoint(api);
   switch (upstream.kind) {
@@ -197,10 +226,11 @@ bool hub_to_upstream_body(ClientApi api, const UpstreamConfig& upstream, const j
                       : endpoint == OpenAiEndpoint::completions ? openai_to_ollama_generate_request(hub, body, error)
                                                                 : openai_to_ollama_chat_request(hub, body, error);
       if (!ok) return false;
+      default_num_ctx(body, deployment.num_ctx);
       break;
     }
   }
-  body["model"] = upstream_model;
+  body["model"] = deployment.model;
   out = json::serialize(body);
   return true;
 }

@@ -49,10 +49,16 @@ std::string_view upstream_path(ClientApi api, UpstreamKind kind);
 bool client_request_to_hub(ClientApi api, std::string_view body, std::string& hub_body, ApiError& error);
 
 // The body for an upstream of another protocol than the client's (or with request quirks), built
-// from the parsed hub request, with `upstream_model` as its model. False with `error` when the
-// upstream cannot serve this kind of request.
-bool hub_to_upstream_body(ClientApi api, const UpstreamConfig& upstream, const boost::json::object& hub,
-                          std::string_view upstream_model, std::string& out, ApiError& error);
+// from the parsed hub request, with the deployment's model (and, for Ollama, its num_ctx). False with
+// `error` when the upstream cannot serve this kind of request.
+bool hub_to_upstream_body(ClientApi api, const UpstreamConfig& upstream, const DeploymentConfig& deployment,
+                          const boost::json::object& hub, std::string& out, ApiError& error);
+
+// Whether an Ollama client's request to an Ollama upstream needs more than the model renamed: the
+// deployment sets num_ctx and the request does not.
+bool ollama_passthrough_needs_num_ctx(const DeploymentConfig& deployment, std::string_view client_body);
+// That request with the deployment's model and num_ctx; false when the body is not a JSON object.
+bool ollama_passthrough_body(const DeploymentConfig& deployment, std::string_view client_body, std::string& out);
 
 // Token counts found in an answer (-1: not reported).
 struct UsageFacts {

@@ -135,7 +135,7 @@ test('the status stream shows the transitions; eject unloads; idle models unload
   assert.ok(order.indexOf('qwen:stopping') > order.indexOf('qwen:ready'));
 
   // Eject: load it again, then unload it on demand.
-  await chat(gw, 'qwen');
+  assert.equal((await chat(gw, 'qwen')).status, 200);
   const loaded = await status(gw, 'qwen');
   assert.equal(loaded.status, 'ready');
   const eject = await postJson(`${gw.url}/v1/models/eject`, { model: 'qwen' });
@@ -215,6 +215,21 @@ test('a crash is restarted; a model that cannot start is failed with its log, an
   assert.deepEqual(list.failed.map((m) => m.alias), ['broken']);
   assert.equal((await postJson(`${gw.url}/v1/models/broken/reset`, {})).status, 202);
   await waitState(gw, 'broken', 'off');
+});
+
+test('a server that stops answering /health once ready is killed and restarted', async () => {
+  // /health answers twice (readiness, one health check), then never again.
+  const gw = await localGateway(
+    { wedged: { env: { FAKE_LLAMA_HANG_HEALTH: '3' } } },
+    { local: { health_interval_ms: 100, health_timeout_ms: 300 } },
+  );
+  assert.equal((await chat(gw, 'wedged')).status, 200);
+  const first = await status(gw, 'wedged');
+  await pollUntil(async () => (await status(gw, 'wedged')).restarts >= 1, { timeoutMs: 8000, what: 'a restart after 3 hung checks' });
+  const again = await waitState(gw, 'wedged', 'ready');
+  assert.notEqual(again.pid, first.pid);
+  await pollUntil(() => !alive(first.pid), { what: 'the hung process to be gone' });
+  assert.equal((await chat(gw, 'wedged')).status, 200, 'the restarted server serves');
 });
 
 test('no llama-server outlives the gateway, even after SIGKILL, and leftovers are cleaned at start', async () => {

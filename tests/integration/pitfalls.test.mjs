@@ -33,9 +33,12 @@ before(async () => {
         'up-anthropic': upstream('anthropic', fake.url, { api_key: 'sk-ant-upstream' }),
         'up-ollama': upstream('ollama', fake.url),
       },
-      models: Object.fromEntries(
-        Object.entries(UPSTREAMS).map(([kind, u]) => [u.alias, { deployments: [{ upstream: `up-${kind}`, model: u.model }] }]),
-      ),
+      models: {
+        ...Object.fromEntries(
+          Object.entries(UPSTREAMS).map(([kind, u]) => [u.alias, { deployments: [{ upstream: `up-${kind}`, model: u.model }] }]),
+        ),
+        'via-ollama-32k': { deployments: [{ upstream: 'up-ollama', model: 'llama-up', num_ctx: 32768 }] },
+      },
     }),
   );
   openai = new OpenAI({ apiKey: 'sk-client', baseURL: `${gw.url}/v1`, maxRetries: 0, timeout: 10_000 });
@@ -111,6 +114,26 @@ test('17, 18: no num_ctx or sampling defaults invented toward Ollama; an Ollama 
   assert.deepEqual((await sent()).options, { num_predict: 50 });
   await ollama.chat({ model: 'via-ollama', stream: false, messages: [{ role: 'user', content: 'Hello' }], options: { num_ctx: 8192 } });
   assert.deepEqual((await sent()).options, { num_ctx: 8192 });
+});
+
+test('17: a deployment\'s num_ctx reaches Ollama from every client, unless the client set its own', async () => {
+  await openai.chat.completions.create({ model: 'via-ollama-32k', messages: [{ role: 'user', content: 'Hello' }] });
+  assert.deepEqual((await sent()).options, { num_ctx: 32768 });
+  await anthropic.messages.create({ model: 'via-ollama-32k', max_tokens: 50, messages: [{ role: 'user', content: 'Hello' }] });
+  assert.deepEqual((await sent()).options, { num_predict: 50, num_ctx: 32768 });
+  const streamed = [];
+  for await (const part of await ollama.chat({ model: 'via-ollama-32k', stream: true, messages: [{ role: 'user', content: 'Hello' }] }))
+    streamed.push(part);
+  assert.equal(streamed.at(-1).done, true);
+  let body = await sent();
+  assert.equal(body.model, 'llama-up');
+  assert.deepEqual(body.options, { num_ctx: 32768 });
+  await ollama.chat({ model: 'via-ollama-32k', stream: false, messages: [{ role: 'user', content: 'Hello' }], options: { num_ctx: 4096, temperature: 0.2 } });
+  body = await sent();
+  assert.deepEqual(body.options, { num_ctx: 4096, temperature: 0.2 });
+  const embedded = await ollama.embed({ model: 'via-ollama-32k', input: ['a', 'b'] });
+  assert.equal(embedded.embeddings.length, 2);
+  assert.deepEqual((await sent()).options, { num_ctx: 32768 });
 });
 
 test('19, 23: toward Anthropic, temperature is clamped, blank stop strings and e-mail user ids are dropped', async () => {

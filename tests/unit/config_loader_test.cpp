@@ -152,6 +152,20 @@ TEST(ConfigLoader, RoutingExampleLoads) {
   EXPECT_EQ(config.upstreams.at("openrouter").circuit.failures, 3u);
 }
 
+TEST(ConfigLoader, NumCtxIsForOllamaDeployments) {
+  const auto config = load_config_string(R"(upstreams:
+  box: { kind: ollama, base_url: http://127.0.0.1:11434 }
+models:
+  llama: { deployments: [ { upstream: box, model: "llama3.1:8b", num_ctx: 32768 } ] }
+)",
+                                         "num_ctx.yaml");
+  EXPECT_EQ(config.models.at("llama").deployments[0].num_ctx, 32768u);
+  std::string yaml = kRoutingExample;
+  yaml.replace(yaml.find("capacity: 4, tier: 0 }"), 22, "num_ctx: 8192 }");
+  EXPECT_NE(error_of(yaml).find("models.qwen-7b.deployments[0].num_ctx: applies to ollama upstreams only"), std::string::npos)
+      << error_of(yaml);
+}
+
 TEST(ConfigLoader, RoutingMistakesNameTheKey) {
   std::string yaml = kRoutingExample;
   yaml.replace(yaml.find("least_loaded "), 12, "fastest_ever");

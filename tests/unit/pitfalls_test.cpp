@@ -713,6 +713,39 @@ TEST(Pitfalls, P17NoInventedNumCtxTowardOllama) {
   expect_json(ollama.at("options"), R"({"num_predict":100})");
 }
 
+// A deployment that knows its model's context sends it, translated or passed through, unless the
+// client set its own.
+TEST(Pitfalls, P17DeploymentNumCtxIsSentUnlessTheClientSetOne) {
+  UpstreamConfig upstream;
+  upstream.name = "ollama-box";
+  upstream.kind = UpstreamKind::ollama;
+  DeploymentConfig deployment;
+  deployment.model = "llama3.1:8b";
+  deployment.num_ctx = 16384;
+  std::string out;
+  ApiError error;
+  const auto hub = json::parse(R"({"model":"alias","max_tokens":10,"messages":[{"role":"user","content":"hi"}]})").as_object();
+  ASSERT_TRUE(hub_to_upstream_body(ClientApi::openai_chat, upstream, deployment, hub, out, error)) << error.message;
+  const auto translated = json::parse(out).as_object();
+  EXPECT_EQ(translated.at("model"), "llama3.1:8b");
+  expect_json(translated.at("options"), R"({"num_predict":10,"num_ctx":16384})");
+
+  const std::string plain = R"({"model":"alias","messages":[{"role":"user","content":"hi"}],"stream":false})";
+  ASSERT_TRUE(ollama_passthrough_needs_num_ctx(deployment, plain));
+  ASSERT_TRUE(ollama_passthrough_body(deployment, plain, out));
+  const auto passed = json::parse(out).as_object();
+  EXPECT_EQ(passed.at("model"), "llama3.1:8b");
+  EXPECT_EQ(passed.at("stream"), false);
+  expect_json(passed.at("options"), R"({"num_ctx":16384})");
+
+  const std::string own = R"({"model":"alias","messages":[],"options":{"num_ctx":2048}})";
+  EXPECT_FALSE(ollama_passthrough_needs_num_ctx(deployment, own)) << "the client's own num_ctx is kept";
+  deployment.num_ctx = 0;
+  EXPECT_FALSE(ollama_passthrough_needs_num_ctx(deployment, plain));
+  ASSERT_TRUE(hub_to_upstream_body(ClientApi::openai_chat, upstream, deployment, hub, out, error));
+  expect_json(json::parse(out).at("options"), R"({"num_predict":10})");
+}
+
 // ---------------------------------------------------------------------------------------------
 // 18. Unset sampling parameters stay unset toward Ollama (its compat layer forces 1.0 over the
 // Modelfile's defaults), and from Ollama clients.

@@ -352,7 +352,13 @@ LlamaCommandLine parse_llama_server_command_line(int argc, const char* const* ar
     return result;
   }
   llama.crash_abort = env_flag("FAKE_LLAMA_CRASH_ABORT");
-  llama.hang_health = env_flag("FAKE_LLAMA_HANG_HEALTH");
+  // 1 (or any flag value): hangs from the start; N > 1: answers N - 1 times first, so a server can
+  // become ready and hang later.
+  int hang = env_flag("FAKE_LLAMA_HANG_HEALTH") ? 1 : 0;
+  std::string not_a_count;
+  if (hang == 0 && !env_int("FAKE_LLAMA_HANG_HEALTH", 1, hang, not_a_count)) hang = 0;
+  llama.hang_health = hang >= 1;
+  llama.hang_health_after = hang >= 1 ? hang - 1 : 0;
   llama.ignore_sigterm = env_flag("FAKE_LLAMA_IGNORE_SIGTERM");
 
   if (llama.model_path.empty()) {

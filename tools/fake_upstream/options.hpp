@@ -55,7 +55,8 @@ struct LlamaServer {
   // From the environment (FAKE_LLAMA_*); the load time is Options::loading_ms.
   int crash_after = -1;     // exit after this many completed inference requests
   bool crash_abort = false; // crash with abort() (SIGABRT) instead of exit status 1
-  bool hang_health = false; // /health never answers once loaded
+  bool hang_health = false; // /health never answers once loaded...
+  int hang_health_after = 0; // ...after answering this many times (FAKE_LLAMA_HANG_HEALTH=N)
   int exit_after_ms = -1;   // exit with status 1 this long after start
   bool ignore_sigterm = false;
 };

@@ -88,6 +88,7 @@ struct Shared {
   std::string models_loading_body;  // GET /v1/models while the model loads (meta null)
   std::string flags_json;           // GET /fake/args
   int inference_done = 0;           // completed inference requests, for FAKE_LLAMA_CRASH_AFTER
+  int health_answered = 0;          // 200s of /health once loaded, for FAKE_LLAMA_HANG_HEALTH=N
 };
 
 constexpr std::string_view kInvalidKeyBody =
@@ -345,7 +346,7 @@ class Session {
       if (loading) {
         co_return co_await reply(503, kLoadingBody);
       }
-      if (llama.hang_health) {
+      if (llama.hang_health && shared_.health_answered++ >= llama.hang_health_after) {
         status_ = 0;
         start_watch();
         co_await sleep_forever();
