@@ -225,6 +225,9 @@ bool anthropic_to_openai_request(const json::object& anthropic, json::object& op
   }
   if (const auto* thinking = anthropic.if_contains("thinking"))
     if (const auto effort = effort_for_thinking(*thinking); !effort.empty()) openai["reasoning_effort"] = effort;
+  if (const auto* config = anthropic.if_contains("output_config"); config && config->is_object())
+    if (const auto effort = effort_for_output_effort(config->get_object().if_contains("effort")); !effort.empty())
+      openai["reasoning_effort"] = effort;  // the newer, explicit setting wins over the budget's bucket
   if (const auto* metadata = anthropic.if_contains("metadata"); metadata && metadata->is_object())
     if (const auto* user = metadata->get_object().if_contains("user_id"); user && user->is_string()) openai["user"] = *user;
 

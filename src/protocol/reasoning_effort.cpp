@@ -48,6 +48,13 @@ std::string_view effort_for_thinking(const json::value& thinking) {
   return "high";
 }
 
+std::string_view effort_for_output_effort(const json::value* effort) {
+  const auto level = string_of(effort);
+  if (level == "low" || level == "medium" || level == "high") return level;
+  if (level == "max") return "xhigh";
+  return {};
+}
+
 json::value ollama_think_for_effort(std::string_view effort) {
   if (effort == "none") return false;
   if (effort == "minimal") return "low";

@@ -23,6 +23,10 @@ std::optional<std::int64_t> thinking_budget_for_effort(std::string_view effort);
 // disabled or anything else empty (nothing to send).
 std::string_view effort_for_thinking(const boost::json::value& thinking);
 
+// Anthropic's output_config.effort (low, medium, high, max) -> reasoning_effort ("max" "xhigh");
+// empty when absent or unknown.
+std::string_view effort_for_output_effort(const boost::json::value* effort);
+
 // reasoning_effort -> Ollama think: "none" false, "minimal" "low", "xhigh"/"max" "max"; null when unknown.
 boost::json::value ollama_think_for_effort(std::string_view effort);
 

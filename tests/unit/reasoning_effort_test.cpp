@@ -105,6 +105,18 @@ TEST(ReasoningEffort, AnthropicThinkingBecomesEffortAndCrossesBackToTheSameBudge
       json::parse(R"({"model":"m","max_tokens":10,"messages":[{"role":"user","content":"hi"}],"thinking":{"type":"disabled"}})")
           .as_object());
   EXPECT_FALSE(off.contains("reasoning_effort"));
+  // The newer output_config.effort, alone or beside a budget (it wins).
+  const auto effort = [](std::string_view extra) {
+    const auto hub = anthropic_to_hub(
+        json::parse(std::string(R"({"model":"m","max_tokens":9000,"messages":[{"role":"user","content":"hi"}])") +
+                    std::string(extra) + "}")
+            .as_object());
+    return hub.contains("reasoning_effort") ? std::string(hub.at("reasoning_effort").as_string()) : std::string();
+  };
+  EXPECT_EQ(effort(R"(,"output_config":{"effort":"high"})"), "high");
+  EXPECT_EQ(effort(R"(,"output_config":{"effort":"max"})"), "xhigh");
+  EXPECT_EQ(effort(R"(,"thinking":{"type":"enabled","budget_tokens":1024},"output_config":{"effort":"high"})"), "high");
+  EXPECT_EQ(effort(R"(,"output_config":{"effort":"extreme"})"), "");
 }
 
 TEST(ReasoningEffort, OllamaThinkCrossesBothWays) {
