@@ -517,10 +517,6 @@ class GgufParser {
   std::uint64_t alignment_ = 32;
 };
 
-}  // namespace
-
-namespace {
-
 // llama.cpp names the parts of a split model "<prefix>-00001-of-00003.gguf" (llama_split_path) and
 // loads them all from the first. Adds the other parts' sizes to `info`.
 bool add_split_parts(const std::string& path, GgufInfo& info, std::string& error) {

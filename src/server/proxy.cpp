@@ -62,7 +62,7 @@ struct HeldResponse {
   std::string extra_headers;
 };
 
-// Everything about one proxied request; lives in proxy_openai's coroutine frame. The fields under
+// Everything about one proxied request; lives in proxy_request's coroutine frame. The fields under
 // "this attempt" start over for each deployment tried.
 struct Exchange {
   Exchange(HttpSession& session, Worker& worker, RequestContext& context, const Route& route, ClientApi api)
