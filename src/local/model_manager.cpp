@@ -87,6 +87,9 @@ struct ModelManager::Managed {
   Clock::time_point next_health{};
   bool health_check_running = false;
   std::int64_t updated_unix_ms = 0;
+  // The state the status snapshots show: set before the routers can see a new state, so a client
+  // that was served by a model that just became ready never reads an older state from /status.
+  LocalState shown = LocalState::off;
 };
 
 ModelManager::ModelManager(const Config& config, const RouteTable& routes,
@@ -225,11 +228,12 @@ std::int64_t ModelManager::in_flight(const Managed& m) const {
 std::string ModelManager::log_path(const Managed& m) const { return state_dir_ + "/logs/" + m.model->alias() + ".log"; }
 
 void ModelManager::set_state(Managed& m, LocalState state) {
+  m.shown = state;
+  m.updated_unix_ms = unix_ms();
+  publish(&m);
   m.model->state_.store(state, std::memory_order_release);
   m.model->upstream().healthy.store(state == LocalState::ready, std::memory_order_relaxed);
-  m.updated_unix_ms = unix_ms();
   if (m.model->route_) m.model->route_->queue->notify();  // waiting requests look again
-  publish(&m);
 }
 
 // A load that could not start (no room, every slot busy): the model stays off and the requests
@@ -621,7 +625,7 @@ void ModelManager::publish(Managed* changed) {
   std::map<std::string, json::object> per_model;
   for (const auto& owned : models_) {
     const auto& m = *owned;
-    const auto state = m.model->state();
+    const auto state = m.shown;
     const auto& alias = m.model->alias();
     json::object o{{"alias", alias},
                    {"status", local_state_name(state)},
