@@ -41,9 +41,11 @@ std::int64_t unix_ms() {
 }  // namespace
 
 void assign_local_ports(Config& config) {
+  std::vector<std::uint16_t> assigned;  // free until their servers start, so not picked twice
   for (auto& [alias, model] : config.models) {
     if (!model.local) continue;
-    const auto port = pick_free_port();
+    const auto port = pick_free_port(assigned);
+    assigned.push_back(port);
     model.local->port = port;
     auto& upstream = config.upstreams.at("local:" + alias);
     upstream.port = port;

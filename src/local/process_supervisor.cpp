@@ -16,6 +16,7 @@
 #include <filesystem>
 #include <fstream>
 #include <mutex>
+#include <random>
 #include <string_view>
 #include <thread>
 
@@ -724,15 +725,19 @@ bool port_is_free(std::uint16_t port) {
   return listenable;
 }
 
-std::uint16_t pick_free_port() {
-  int fd = loopback_socket(0);
-  if (fd < 0) return 0;
-  sockaddr_in addr{};
-  socklen_t len = sizeof addr;
-  std::uint16_t port = 0;
-  if (::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) port = ntohs(addr.sin_port);
-  ::close(fd);
-  return port;
+std::uint16_t pick_free_port(const std::vector<std::uint16_t>& avoid) {
+  unsigned ephemeral_low = 32768;
+  std::ifstream("/proc/sys/net/ipv4/ip_local_port_range") >> ephemeral_low;
+  constexpr unsigned kSpan = 12768;  // 20000-32767 under the default range
+  const unsigned high = std::clamp(ephemeral_low, 1025u, 65536u);  // exclusive
+  const unsigned low = high > kSpan + 1024 ? high - kSpan : 1024;
+  std::minstd_rand random(std::random_device{}());
+  const unsigned start = random() % (high - low);
+  for (unsigned i = 0; i < high - low; ++i) {
+    const auto port = static_cast<std::uint16_t>(low + (start + i) % (high - low));
+    if (std::find(avoid.begin(), avoid.end(), port) == avoid.end() && port_is_free(port)) return port;
+  }
+  return 0;
 }
 
 }  // namespace switchyard

@@ -62,7 +62,11 @@ std::size_t reap_leftovers(const std::string& pid_dir, const std::string& progra
 
 // True when nothing listens on 127.0.0.1:`port` (a bind test).
 bool port_is_free(std::uint16_t port);
-// A free loopback port chosen by the kernel.
-std::uint16_t pick_free_port();
+// A free loopback port for a local model server, none of `avoid`, 0 when none is found. Taken below
+// the kernel's ephemeral range (/proc/sys/net/ipv4/ip_local_port_range), in 20000-32767 when that
+// starts at 32768 as by default: a port from inside it could become the local end of some outgoing
+// connection between being picked and the server binding it. The scan starts at a random point, so
+// two gateways on one host rarely pick alike.
+std::uint16_t pick_free_port(const std::vector<std::uint16_t>& avoid = {});
 
 }  // namespace switchyard

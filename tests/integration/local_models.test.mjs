@@ -266,5 +266,6 @@ test('local first, cloud overflow: a request goes to the remote deployment while
   const r = await postJson(`${gw.url}/v1/chat/completions`, { model: 'qwen', messages: [{ role: 'user', content: 'x' }] });
   assert.equal(r.status, 200);
   assert.equal(r.headers.get('x-routed-node'), 'cloud');
-  assert.equal((await status(gw, 'qwen')).status, 'loading', 'the local model is still coming up');
+  const local = await status(gw, 'qwen');
+  assert.equal(local.status, 'loading', `the local model is still coming up: ${JSON.stringify(local)}`);
 });

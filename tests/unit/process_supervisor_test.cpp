@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
+#include <algorithm>
 #include <fstream>
 #include <functional>
 #include <sstream>
@@ -504,6 +505,20 @@ TEST(PortTest, PickedPortIsFreeUntilSomeoneListens) {
   ::close(fd);
   EXPECT_TRUE(port_is_free(port));
   EXPECT_FALSE(port_is_free(0));
+}
+
+TEST(PortTest, PickedPortsAreBelowTheEphemeralRangeAndAvoidTheGivenOnes) {
+  unsigned ephemeral_low = 32768;
+  std::ifstream("/proc/sys/net/ipv4/ip_local_port_range") >> ephemeral_low;
+  std::vector<std::uint16_t> picked;
+  for (int i = 0; i < 20; ++i) {
+    const auto port = pick_free_port(picked);
+    ASSERT_NE(port, 0);
+    EXPECT_LT(port, ephemeral_low) << "outgoing connections never take it";
+    EXPECT_GE(port, 1024);
+    EXPECT_EQ(std::count(picked.begin(), picked.end(), port), 0) << port << " picked twice";
+    picked.push_back(port);
+  }
 }
 
 }  // namespace
