@@ -144,6 +144,16 @@ test('the status stream shows the transitions; eject unloads; idle models unload
   await pollUntil(() => !alive(loaded.pid), { what: 'the ejected process to exit' });
 });
 
+test('preload_models loads the listed models at start, "*" all of them, with no request', async () => {
+  const listed = await localGateway({ a: {}, b: {} }, { local: { preload_models: ['a'] } });
+  await waitState(listed, 'a', 'ready');
+  assert.equal((await status(listed, 'b')).status, 'off', 'b was not listed');
+  const all = await localGateway({ c: {}, d: {} }, { local: { preload_models: ['*'] } });
+  await waitState(all, 'c', 'ready');
+  await waitState(all, 'd', 'ready');
+  assert.equal((await status(all, 'c')).loads, 1);
+});
+
 test('three models are placed on two GPUs by free memory', async () => {
   const gw = await localGateway(
     { a: { vram_mib: 3000 }, b: { vram_mib: 3000 }, c: { vram_mib: 3000 } },
