@@ -113,6 +113,9 @@ const CLIENTS = {
       assert.equal(m.model, model);
       assert.equal(m.stop_reason, 'end_turn');
       assert.equal(m.usage.output_tokens, 4);
+      // Streamed from OpenAI or Ollama upstreams the count arrives in message_delta, which the SDK's
+      // accumulator takes over message_start's.
+      assert.ok(m.usage.input_tokens > 0, `input_tokens ${m.usage.input_tokens}`);
       return m.content.map((b) => b.text).join('');
     },
     async toolRoundTrip(c, model, stream) {
