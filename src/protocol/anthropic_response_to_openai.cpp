@@ -6,6 +6,8 @@
 
 #include <boost/json.hpp>
 
+#include "protocol/json_fields.hpp"
+
 namespace switchyard {
 namespace {
 
@@ -17,11 +19,6 @@ std::int64_t tokens(const json::object* usage, std::string_view key) {
   if (value && value->is_int64()) return std::max<std::int64_t>(value->get_int64(), 0);
   if (value && value->is_uint64()) return static_cast<std::int64_t>(value->get_uint64());
   return 0;
-}
-
-std::string_view string_at(const json::object& object, std::string_view key) {
-  const auto* value = object.if_contains(key);
-  return value && value->is_string() ? std::string_view(value->get_string()) : std::string_view{};
 }
 
 }  // namespace

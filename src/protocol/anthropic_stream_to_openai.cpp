@@ -5,24 +5,15 @@
 #include <boost/json.hpp>
 
 #include "protocol/anthropic_response_to_openai.hpp"
+#include "protocol/json_fields.hpp"
 
 namespace switchyard {
 namespace {
 
 namespace json = boost::json;
 
-std::string_view string_at(const json::object& object, std::string_view key) {
-  const auto* value = object.if_contains(key);
-  return value && value->is_string() ? std::string_view(value->get_string()) : std::string_view{};
-}
-
-const json::object* object_at(const json::object& object, std::string_view key) {
-  const auto* value = object.if_contains(key);
-  return value && value->is_object() ? &value->get_object() : nullptr;
-}
-
-// A non-negative integer field, or -1 when absent, null or of another type.
-std::int64_t integer_at(const json::object& object, std::string_view key) {
+// A non-negative integer field, or -1 when absent, null, negative or of another type.
+std::int64_t non_negative_at(const json::object& object, std::string_view key) {
   const auto* value = object.if_contains(key);
   if (value && value->is_int64() && value->get_int64() >= 0) return value->get_int64();
   if (value && value->is_uint64()) return static_cast<std::int64_t>(value->get_uint64());
@@ -55,10 +46,10 @@ void AnthropicToOpenAiStream::start(std::vector<json::object>& chunks) {
 // message_start and message_delta both carry usage; later values overwrite earlier ones (message_delta's
 // are cumulative), as Anthropic's own SDK does.
 void AnthropicToOpenAiStream::read_usage(const json::object& usage) {
-  if (const auto n = integer_at(usage, "input_tokens"); n >= 0) input_tokens_ = n;
-  if (const auto n = integer_at(usage, "cache_read_input_tokens"); n >= 0) cache_read_tokens_ = n;
-  if (const auto n = integer_at(usage, "cache_creation_input_tokens"); n >= 0) cache_creation_tokens_ = n;
-  if (const auto n = integer_at(usage, "output_tokens"); n >= 0) output_tokens_ = n;
+  if (const auto n = non_negative_at(usage, "input_tokens"); n >= 0) input_tokens_ = n;
+  if (const auto n = non_negative_at(usage, "cache_read_input_tokens"); n >= 0) cache_read_tokens_ = n;
+  if (const auto n = non_negative_at(usage, "cache_creation_input_tokens"); n >= 0) cache_creation_tokens_ = n;
+  if (const auto n = non_negative_at(usage, "output_tokens"); n >= 0) output_tokens_ = n;
 }
 
 void AnthropicToOpenAiStream::on_block_start(const json::object& data, std::vector<json::object>& chunks) {
@@ -66,7 +57,7 @@ void AnthropicToOpenAiStream::on_block_start(const json::object& data, std::vect
   if (!block) return;
   const auto type = string_at(*block, "type");
   if (type == "tool_use") {
-    const auto index = integer_at(data, "index");
+    const auto index = non_negative_at(data, "index");
     const auto known = std::find_if(tool_blocks_.begin(), tool_blocks_.end(),
                                     [&](const auto& entry) { return entry.first == index; });
     if (known != tool_blocks_.end()) return;  // a repeated start opens no second call
@@ -108,7 +99,7 @@ void AnthropicToOpenAiStream::on_block_delta(const json::object& data, std::vect
   } else if (type == "thinking_delta") {
     if (const auto thinking = string_at(*delta, "thinking"); !thinking.empty()) out["reasoning_content"] = thinking;
   } else if (type == "input_json_delta") {
-    const auto index = integer_at(data, "index");
+    const auto index = non_negative_at(data, "index");
     const auto known = std::find_if(tool_blocks_.begin(), tool_blocks_.end(),
                                     [&](const auto& entry) { return entry.first == index; });
     // A fragment for a block that never started has no call to belong to: without id and name the

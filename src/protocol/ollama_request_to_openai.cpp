@@ -9,6 +9,7 @@
 
 #include <boost/json.hpp>
 
+#include "protocol/json_fields.hpp"
 #include "protocol/reasoning_effort.hpp"
 
 namespace switchyard {
@@ -24,11 +25,6 @@ bool fail(ApiError& error, ErrorKind kind, std::string message, std::string para
 const json::value* present(const json::object& object, std::string_view key) {
   const auto* value = object.if_contains(key);
   return value && !value->is_null() ? value : nullptr;  // Go clients write null for unset slices
-}
-
-std::string_view string_at(const json::object& object, std::string_view key) {
-  const auto* value = object.if_contains(key);
-  return value && value->is_string() ? std::string_view(value->get_string()) : std::string_view{};
 }
 
 // The image type from its first bytes. Only the first 16 base64 characters (12 bytes, enough for

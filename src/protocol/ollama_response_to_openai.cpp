@@ -5,15 +5,12 @@
 #include <algorithm>
 #include <string>
 
+#include "protocol/json_fields.hpp"
+
 namespace switchyard {
 namespace {
 
 namespace json = boost::json;
-
-std::string_view string_at(const json::object& object, std::string_view key) {
-  const auto* value = object.if_contains(key);
-  return value && value->is_string() ? std::string_view(value->get_string()) : std::string_view{};
-}
 
 // A token count, or -1 when absent or not a non-negative integer.
 std::int64_t count_at(const json::object& object, std::string_view key) {

@@ -5,17 +5,13 @@
 #include <string_view>
 #include <utility>
 
+#include "protocol/json_fields.hpp"
 #include "protocol/ollama_response_to_openai.hpp"
 
 namespace switchyard {
 namespace {
 
 namespace json = boost::json;
-
-std::string_view string_at(const json::object& object, std::string_view key) {
-  const auto* value = object.if_contains(key);
-  return value && value->is_string() ? std::string_view(value->get_string()) : std::string_view{};
-}
 
 std::int64_t count_at(const json::object& object, std::string_view key) {
   const auto* value = object.if_contains(key);

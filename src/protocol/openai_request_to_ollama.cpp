@@ -5,6 +5,7 @@
 #include <string>
 #include <string_view>
 
+#include "protocol/json_fields.hpp"
 #include "protocol/reasoning_effort.hpp"
 
 namespace switchyard {
@@ -17,11 +18,6 @@ bool fail(ApiError& error, ErrorKind kind, std::string message, std::string para
   error.message = std::move(message);
   error.param = std::move(param);
   return false;
-}
-
-std::string_view string_at(const json::object& object, std::string_view key) {
-  const auto* value = object.if_contains(key);
-  return value && value->is_string() ? std::string_view(value->get_string()) : std::string_view{};
 }
 
 void copy_if_present(const json::object& from, std::string_view key, json::object& to) {

@@ -13,6 +13,8 @@
 
 #include <boost/json.hpp>
 
+#include "protocol/json_fields.hpp"
+
 namespace switchyard {
 namespace {
 
@@ -27,11 +29,6 @@ std::int64_t integer(const json::value* value) {
   return -1;
 }
 
-std::string_view string_at(const json::object& object, std::string_view key) {
-  const auto* value = object.if_contains(key);
-  return value && value->is_string() ? std::string_view(value->get_string()) : std::string_view{};
-}
-
 std::string message_text(const json::object& message) {
   const auto* content = message.if_contains("content");
   if (!content) return {};
@@ -42,12 +39,6 @@ std::string message_text(const json::object& message) {
       if (part.is_object()) text += string_at(part.get_object(), "text");
   }
   return text;
-}
-
-std::string reasoning_text(const json::object& message) {
-  auto reasoning = string_at(message, "reasoning_content");
-  if (reasoning.empty()) reasoning = string_at(message, "reasoning");  // Ollama's and OpenRouter's name
-  return std::string(reasoning);
 }
 
 json::object arguments_object(std::string_view arguments) {
@@ -119,11 +110,9 @@ void answer(OllamaEndpoint endpoint, const json::object& openai, std::string_vie
             json::object& ollama) {
   const json::object* message = nullptr;
   std::string_view finish_reason;
-  if (const auto* choices = openai.if_contains("choices");
-      choices && choices->is_array() && !choices->get_array().empty() && choices->get_array().front().is_object()) {
-    const auto& choice = choices->get_array().front().get_object();
-    finish_reason = string_at(choice, "finish_reason");
-    if (const auto* m = choice.if_contains("message"); m && m->is_object()) message = &m->get_object();
+  if (const auto* choice = first_choice(openai)) {
+    finish_reason = string_at(*choice, "finish_reason");
+    message = object_at(*choice, "message");
   }
   const json::object empty;
   const auto& m = message ? *message : empty;

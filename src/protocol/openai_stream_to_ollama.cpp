@@ -5,6 +5,8 @@
 
 #include <boost/json.hpp>
 
+#include "protocol/json_fields.hpp"
+
 namespace switchyard {
 namespace {
 
@@ -15,11 +17,6 @@ std::int64_t integer(const json::value* value) {
   if (value->is_int64()) return value->get_int64();
   if (value->is_uint64()) return static_cast<std::int64_t>(std::min<std::uint64_t>(value->get_uint64(), INT64_MAX));
   return -1;
-}
-
-std::string_view string_at(const json::object& object, std::string_view key) {
-  const auto* value = object.if_contains(key);
-  return value && value->is_string() ? std::string_view(value->get_string()) : std::string_view{};
 }
 
 void append_json_line(const json::object& line, std::string& out) {
@@ -116,15 +113,12 @@ void OpenAiToOllamaStream::on_chunk(const json::object& chunk, std::string& out)
     if (const auto completion = integer(u.if_contains("completion_tokens")); completion >= 0)
       completion_tokens_ = completion;
   }
-  const auto* choices = chunk.if_contains("choices");
-  if (!choices || !choices->is_array() || choices->get_array().empty()) return;
-  const auto& choice = choices->get_array().front();
-  if (!choice.is_object()) return;
-  const auto& c = choice.get_object();
-  if (const auto* d = c.if_contains("delta"); d && d->is_object()) {
-    const auto& delta = d->get_object();
-    auto thinking = string_at(delta, "reasoning_content");
-    if (thinking.empty()) thinking = string_at(delta, "reasoning");
+  const auto* choice = first_choice(chunk);
+  if (!choice) return;
+  const auto& c = *choice;
+  if (const auto* d = object_at(c, "delta")) {
+    const auto& delta = *d;
+    const auto thinking = reasoning_text(delta);
     const auto content = string_at(delta, "content");
     if (!content.empty() || !thinking.empty()) append_line(content, thinking, out);  // role-only deltas say nothing
     if (const auto* calls = delta.if_contains("tool_calls"); calls && calls->is_array() && endpoint_ == OllamaEndpoint::chat)

@@ -5,12 +5,14 @@
 #include <algorithm>
 #include <cctype>
 
+#include "protocol/json_fields.hpp"
+
 namespace switchyard {
 namespace {
 
 namespace json = boost::json;
 
-std::int64_t integer_at(const json::object* object, std::string_view key) {
+std::int64_t integer_or_zero(const json::object* object, std::string_view key) {
   if (!object) return 0;
   const auto* value = object->if_contains(key);
   return value && value->is_int64() ? value->get_int64() : value && value->is_uint64() ? static_cast<std::int64_t>(value->get_uint64()) : 0;
@@ -52,13 +54,9 @@ void openai_to_anthropic_response(const json::object& openai, json::object& anth
   json::array content;
   std::string_view finish = "stop";
   const json::object* message = nullptr;
-  if (const auto* choices = openai.if_contains("choices"); choices && choices->is_array() && !choices->get_array().empty()) {
-    const auto& choice = choices->get_array().front();
-    if (choice.is_object()) {
-      if (const auto* reason = choice.get_object().if_contains("finish_reason"); reason && reason->is_string())
-        finish = reason->get_string();
-      if (const auto* m = choice.get_object().if_contains("message"); m && m->is_object()) message = &m->get_object();
-    }
+  if (const auto* choice = first_choice(openai)) {
+    if (const auto reason = string_at(*choice, "finish_reason"); !reason.empty()) finish = reason;
+    message = object_at(*choice, "message");
   }
   bool saw_tool_call = false;
   if (message) {
@@ -91,11 +89,11 @@ void openai_to_anthropic_response(const json::object& openai, json::object& anth
   const json::object* details = nullptr;
   if (usage)
     if (const auto* d = usage->if_contains("prompt_tokens_details"); d && d->is_object()) details = &d->get_object();
-  const auto cached = integer_at(details, "cached_tokens");
-  const auto cache_write = integer_at(details, "cache_write_tokens");
+  const auto cached = integer_or_zero(details, "cached_tokens");
+  const auto cache_write = integer_or_zero(details, "cache_write_tokens");
   anthropic["usage"] = json::object{
-      {"input_tokens", std::max<std::int64_t>(integer_at(usage, "prompt_tokens") - cached - cache_write, 0)},
-      {"output_tokens", integer_at(usage, "completion_tokens")},
+      {"input_tokens", std::max<std::int64_t>(integer_or_zero(usage, "prompt_tokens") - cached - cache_write, 0)},
+      {"output_tokens", integer_or_zero(usage, "completion_tokens")},
       {"cache_creation_input_tokens", cache_write},
       {"cache_read_input_tokens", cached},
   };

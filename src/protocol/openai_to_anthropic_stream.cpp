@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <boost/json.hpp>
 
+#include "protocol/json_fields.hpp"
 #include "protocol/openai_to_anthropic.hpp"
 
 namespace switchyard {
@@ -12,18 +13,6 @@ namespace json = boost::json;
 
 void append_event(std::string_view name, const json::object& data, std::string& out) {
   out.append("event: ").append(name).append("\ndata: ").append(json::serialize(data)).append("\n\n");
-}
-
-std::int64_t integer(const json::value* value) {
-  if (!value) return -1;
-  if (value->is_int64()) return value->get_int64();
-  if (value->is_uint64()) return static_cast<std::int64_t>(value->get_uint64());
-  return -1;
-}
-
-std::string_view string_at(const json::object& object, std::string_view key) {
-  const auto* value = object.if_contains(key);
-  return value && value->is_string() ? std::string_view(value->get_string()) : std::string_view{};
 }
 
 }  // namespace
@@ -89,22 +78,18 @@ void OpenAiToAnthropicStream::on_chunk(const json::object& chunk, std::string& o
   if (finished_) return;
   if (const auto* usage = chunk.if_contains("usage"); usage && usage->is_object()) {
     const auto& u = usage->get_object();
-    if (const auto prompt = integer(u.if_contains("prompt_tokens")); prompt >= 0) input_tokens_ = prompt;
-    if (const auto completion = integer(u.if_contains("completion_tokens")); completion >= 0) output_tokens_ = completion;
+    if (const auto prompt = integer_at(u, "prompt_tokens"); prompt >= 0) input_tokens_ = prompt;
+    if (const auto completion = integer_at(u, "completion_tokens"); completion >= 0) output_tokens_ = completion;
     if (const auto* details = u.if_contains("prompt_tokens_details"); details && details->is_object())
-      cached_tokens_ = std::max<std::int64_t>(integer(details->get_object().if_contains("cached_tokens")), 0);
+      cached_tokens_ = std::max<std::int64_t>(integer_at(details->get_object(), "cached_tokens"), 0);
   }
   start(out);
-  const auto* choices = chunk.if_contains("choices");
-  if (!choices || !choices->is_array() || choices->get_array().empty()) return;
-  const auto& choice = choices->get_array().front();
-  if (!choice.is_object()) return;
-  const auto& c = choice.get_object();
-  if (const auto* d = c.if_contains("delta"); d && d->is_object()) {
-    const auto& delta_object = d->get_object();
-    auto reasoning = string_at(delta_object, "reasoning_content");
-    if (reasoning.empty()) reasoning = string_at(delta_object, "reasoning");
-    if (!reasoning.empty()) {
+  const auto* choice = first_choice(chunk);
+  if (!choice) return;
+  const auto& c = *choice;
+  if (const auto* d = object_at(c, "delta")) {
+    const auto& delta_object = *d;
+    if (const auto reasoning = reasoning_text(delta_object); !reasoning.empty()) {
       if (open_ != Block::thinking) open(Block::thinking, json::object{{"type", "thinking"}, {"thinking", ""}}, out);
       text_delta(open_index_, "thinking_delta", "thinking", reasoning, out);
     }
@@ -116,7 +101,7 @@ void OpenAiToAnthropicStream::on_chunk(const json::object& chunk, std::string& o
       for (const auto& call : calls->get_array()) {
         if (!call.is_object()) continue;
         const auto& tc = call.get_object();
-        const auto tool_index = std::max<std::int64_t>(integer(tc.if_contains("index")), 0);
+        const auto tool_index = std::max<std::int64_t>(integer_at(tc, "index"), 0);
         const json::object* function = nullptr;
         if (const auto* f = tc.if_contains("function"); f && f->is_object()) function = &f->get_object();
         auto block = tool_blocks_.find(tool_index);

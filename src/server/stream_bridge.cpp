@@ -2,6 +2,7 @@
 
 #include <boost/json.hpp>
 
+#include "protocol/json_fields.hpp"
 #include "protocol/upstream_json_scan.hpp"
 
 namespace switchyard {
@@ -9,20 +10,8 @@ namespace {
 
 namespace json = boost::json;
 
-std::int64_t integer_at(const json::object& object, std::string_view key) {
-  const auto* value = object.if_contains(key);
-  if (value && value->is_int64()) return value->get_int64();
-  if (value && value->is_uint64()) return static_cast<std::int64_t>(value->get_uint64());
-  return -1;
-}
-
 std::int64_t unix_seconds() {
   return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
-
-const json::object* object_at(const json::object& object, std::string_view key) {
-  const auto* value = object.if_contains(key);
-  return value && value->is_object() ? &value->get_object() : nullptr;
 }
 
 void append_sse(std::string& out, std::string_view event, std::string_view data) {

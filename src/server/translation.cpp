@@ -8,6 +8,7 @@
 
 #include "protocol/anthropic_response_to_openai.hpp"
 #include "protocol/anthropic_to_openai.hpp"
+#include "protocol/json_fields.hpp"
 #include "protocol/ollama_response_to_openai.hpp"
 #include "protocol/openai_request_to_anthropic.hpp"
 #include "protocol/openai_request_to_ollama.hpp"
@@ -22,19 +23,11 @@ std::int64_t unix_seconds() {
   return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
-std::int64_t integer_field(const json::object& object, std::string_view key) {
-  const auto* value = object.if_contains(key);
-  if (!value) return -1;
-  if (value->is_int64()) return value->get_int64();
-  if (value->is_uint64()) return static_cast<std::int64_t>(value->get_uint64());
-  return -1;
-}
-
 void note_hub_usage(const json::object& hub, UsageFacts& usage) {
   const auto* value = hub.if_contains("usage");
   if (!value || !value->is_object()) return;
-  const auto prompt = integer_field(value->get_object(), "prompt_tokens");
-  const auto completion = integer_field(value->get_object(), "completion_tokens");
+  const auto prompt = integer_at(value->get_object(), "prompt_tokens");
+  const auto completion = integer_at(value->get_object(), "completion_tokens");
   if (prompt >= 0) usage.prompt_tokens = prompt;
   if (completion >= 0) usage.completion_tokens = completion;
 }
@@ -43,8 +36,8 @@ void note_hub_usage(const json::object& hub, UsageFacts& usage) {
 void note_native_usage(UpstreamKind kind, const json::object& answer, UsageFacts& usage) {
   if (kind == UpstreamKind::openai) return note_hub_usage(answer, usage);
   if (kind == UpstreamKind::ollama) {
-    usage.prompt_tokens = integer_field(answer, "prompt_eval_count");
-    usage.completion_tokens = integer_field(answer, "eval_count");
+    usage.prompt_tokens = integer_at(answer, "prompt_eval_count");
+    usage.completion_tokens = integer_at(answer, "eval_count");
     return;
   }
   const auto* value = answer.if_contains("usage");
@@ -52,9 +45,9 @@ void note_native_usage(UpstreamKind kind, const json::object& answer, UsageFacts
   const auto& u = value->get_object();
   std::int64_t prompt = 0;
   for (const auto* key : {"input_tokens", "cache_read_input_tokens", "cache_creation_input_tokens"})
-    prompt += std::max<std::int64_t>(integer_field(u, key), 0);
+    prompt += std::max<std::int64_t>(integer_at(u, key), 0);
   usage.prompt_tokens = prompt;
-  usage.completion_tokens = integer_field(u, "output_tokens");
+  usage.completion_tokens = integer_at(u, "output_tokens");
 }
 
 // OpenAI's base64 embeddings: the float32 values' little-endian bytes (what the openai SDK asks for
