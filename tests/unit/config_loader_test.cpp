@@ -4,6 +4,7 @@
 #include <stdlib.h>
 
 #include "config/env_substitution.hpp"
+#include "config_error_of.hpp"
 
 namespace switchyard {
 namespace {
@@ -20,15 +21,6 @@ models:
       - upstream: gpu-box
         model: Qwen/Qwen2.5-7B-Instruct   # the name sent upstream
 )";
-
-std::string error_of(const std::string& yaml) {
-  try {
-    load_config_string(yaml, "test.yaml");
-  } catch (const ConfigError& e) {
-    return e.what();
-  }
-  return "";
-}
 
 TEST(ConfigLoader, IssueExampleLoads) {
   ::setenv("GPU_BOX_KEY", "sk-test", 1);

@@ -9,6 +9,7 @@
 #include "routing/health_check.hpp"
 #include "routing/route_table.hpp"
 #include "routing/router.hpp"
+#include "route_fixture.hpp"
 
 namespace switchyard {
 namespace {
@@ -19,31 +20,13 @@ LoadedModels node(std::vector<std::string> loaded, std::vector<std::string> unlo
 }
 
 // One alias over `n` upstreams, deployment i sending `models[i]` (default "m1").
-struct Fixture {
+struct Fixture : RouteFixture {
   explicit Fixture(std::size_t n, Strategy strategy = Strategy::round_robin, std::vector<std::string> models = {},
-                   unsigned capacity = 0) {
-    for (std::size_t i = 0; i < n; ++i) {
-      UpstreamConfig up;
-      up.name = "gpu" + std::to_string(i);
-      up.host = "127.0.0.1";
-      up.port = static_cast<std::uint16_t>(9000 + i);
-      config.upstreams.emplace(up.name, up);
-    }
-    ModelConfig model;
-    model.alias = "alias";
-    model.strategy = strategy;
-    for (std::size_t i = 0; i < n; ++i) {
-      DeploymentConfig d;
-      d.upstream = "gpu" + std::to_string(i);
-      d.model = i < models.size() ? models[i] : "m1";
-      d.capacity = capacity;
-      model.deployments.push_back(d);
-    }
-    config.models.emplace("alias", model);
-    for (const auto& [name, up] : config.upstreams) runtimes.emplace(name, std::make_unique<UpstreamRuntime>(up));
-    table = std::make_unique<RouteTable>(config, runtimes);
-    route = table->find("alias");
-  }
+                   unsigned capacity = 0)
+      : RouteFixture(n, strategy, "alias", [&](std::size_t i, DeploymentConfig& d) {
+          d.model = i < models.size() ? models[i] : "m1";
+          d.capacity = capacity;
+        }) {}
 
   UpstreamRuntime& upstream(std::size_t i) { return *runtimes.at("gpu" + std::to_string(i)); }
 
@@ -58,11 +41,6 @@ struct Fixture {
     }
     return out;
   }
-
-  Config config;
-  std::map<std::string, std::unique_ptr<UpstreamRuntime>, std::less<>> runtimes;
-  std::unique_ptr<RouteTable> table;
-  const Route* route = nullptr;
 };
 
 TEST(LoadedModels, SameModelAddsOllamasLatestTag) {

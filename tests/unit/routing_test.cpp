@@ -6,40 +6,23 @@
 #include "routing/retry_budget.hpp"
 #include "routing/route_table.hpp"
 #include "routing/router.hpp"
+#include "route_fixture.hpp"
 
 namespace switchyard {
 namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// A config with one alias over `n` upstreams, and the route table built from it.
-struct Fixture {
+// One alias "m" over `n` upstreams, deployments with the given weights, tiers and capacity.
+struct Fixture : RouteFixture {
   explicit Fixture(std::size_t n, Strategy strategy, std::vector<unsigned> weights = {},
-                   std::vector<unsigned> tiers = {}, unsigned capacity = 0) {
-    for (std::size_t i = 0; i < n; ++i) {
-      UpstreamConfig up;
-      up.name = "gpu" + std::to_string(i);
-      up.host = "127.0.0.1";
-      up.port = static_cast<std::uint16_t>(9000 + i);
-      config.upstreams.emplace(up.name, up);
-    }
-    ModelConfig model;
-    model.alias = "m";
-    model.strategy = strategy;
-    for (std::size_t i = 0; i < n; ++i) {
-      DeploymentConfig d;
-      d.upstream = "gpu" + std::to_string(i);
-      d.model = "x";
-      if (i < weights.size()) d.weight = weights[i];
-      if (i < tiers.size()) d.tier = tiers[i];
-      d.capacity = capacity;
-      model.deployments.push_back(d);
-    }
-    config.models.emplace("m", model);
-    for (const auto& [name, up] : config.upstreams) runtimes.emplace(name, std::make_unique<UpstreamRuntime>(up));
-    table = std::make_unique<RouteTable>(config, runtimes);
-    route = table->find("m");
-  }
+                   std::vector<unsigned> tiers = {}, unsigned capacity = 0)
+      : RouteFixture(n, strategy, "m", [&](std::size_t i, DeploymentConfig& d) {
+          d.model = "x";
+          if (i < weights.size()) d.weight = weights[i];
+          if (i < tiers.size()) d.tier = tiers[i];
+          d.capacity = capacity;
+        }) {}
 
   // Picks `count` times, releasing each slot at once; returns how often each deployment was chosen.
   std::map<std::string, int> spread(Router& router, int count) {
@@ -53,11 +36,6 @@ struct Fixture {
     }
     return counts;
   }
-
-  Config config;
-  std::map<std::string, std::unique_ptr<UpstreamRuntime>, std::less<>> runtimes;
-  std::unique_ptr<RouteTable> table;
-  const Route* route = nullptr;
 };
 
 TEST(Router, RoundRobinIsExact) {

@@ -3,19 +3,11 @@
 #include <stdlib.h>
 
 #include "config/config_loader.hpp"
+#include "config_error_of.hpp"
 #include "local/llama_command.hpp"
 
 namespace switchyard {
 namespace {
-
-std::string error_of(const std::string& yaml) {
-  try {
-    load_config_string(yaml, "test.yaml");
-  } catch (const ConfigError& e) {
-    return e.what();
-  }
-  return "";
-}
 
 TEST(UpstreamKindsConfig, PresetTakesItsKeyFromTheEnvironmentAndItsQuirks) {
   ::setenv("MISTRAL_API_KEY", "mk-1", 1);
