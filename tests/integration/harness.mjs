@@ -344,6 +344,34 @@ export function openaiUpstream(fakeOrBaseUrl, extra = {}) {
   };
 }
 
+/** An upstream entry of `kind` with health checks off (the fakes answer every request anyway). */
+export function upstreamOf(kind, base_url, extra = {}) {
+  return { kind, base_url, health: false, ...extra };
+}
+
+/** Per upstream kind: the alias that reaches it and the model name it is sent. */
+export const KIND_ALIASES = {
+  openai: { alias: 'via-openai', model: 'gpt-up' },
+  anthropic: { alias: 'via-anthropic', model: 'claude-up' },
+  ollama: { alias: 'via-ollama', model: 'llama-up' },
+};
+
+/** One fake upstream as all three kinds: upstreams up-openai, up-anthropic and up-ollama. */
+export function kindUpstreams(fake) {
+  return {
+    'up-openai': upstreamOf('openai', fake.base),
+    'up-anthropic': upstreamOf('anthropic', fake.url, { api_key: 'sk-ant-upstream' }),
+    'up-ollama': upstreamOf('ollama', fake.url),
+  };
+}
+
+/** The aliases of KIND_ALIASES over kindUpstreams. */
+export function kindModels() {
+  return Object.fromEntries(
+    Object.entries(KIND_ALIASES).map(([kind, u]) => [u.alias, { deployments: [{ upstream: `up-${kind}`, model: u.model }] }]),
+  );
+}
+
 /** The standard config shape; `server` overrides are merged into the defaults. */
 export function gatewayConfig({ upstreams, models, server = {}, workers = 2, extra = {} }) {
   return {

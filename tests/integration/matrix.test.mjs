@@ -9,7 +9,7 @@ import { after, before } from 'node:test';
 import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
 import { Ollama } from 'ollama';
-import { gatewayConfig, startFake, startGateway, stopAll, test } from './harness.mjs';
+import { KIND_ALIASES, gatewayConfig, kindModels, kindUpstreams, startFake, startGateway, stopAll, test } from './harness.mjs';
 
 // A 1x1 PNG.
 const PNG_B64 =
@@ -18,27 +18,17 @@ const TEXT = 'tok0 tok1 tok2 tok3 ';
 const parameters = { type: 'object', properties: { location: { type: 'string' } }, required: ['location'] };
 
 // Upstream kind -> alias, the model name upstream, and the path a chat request must reach.
-const UPSTREAMS = {
-  openai: { alias: 'via-openai', model: 'gpt-up', path: '/v1/chat/completions' },
-  anthropic: { alias: 'via-anthropic', model: 'claude-up', path: '/v1/messages' },
-  ollama: { alias: 'via-ollama', model: 'llama-up', path: '/api/chat' },
-};
+const PATHS = { openai: '/v1/chat/completions', anthropic: '/v1/messages', ollama: '/api/chat' };
+const UPSTREAMS = Object.fromEntries(Object.entries(KIND_ALIASES).map(([kind, u]) => [kind, { ...u, path: PATHS[kind] }]));
 
 let fake;
 let gw;
 before(async () => {
   fake = await startFake(['--tokens', '4']);
-  const upstream = (kind, base_url, extra = {}) => ({ kind, base_url, health: false, ...extra });
   gw = await startGateway(
     gatewayConfig({
-      upstreams: {
-        'up-openai': upstream('openai', fake.base),
-        'up-anthropic': upstream('anthropic', fake.url, { api_key: 'sk-ant-upstream' }),
-        'up-ollama': upstream('ollama', fake.url),
-      },
-      models: Object.fromEntries(
-        Object.entries(UPSTREAMS).map(([kind, u]) => [u.alias, { deployments: [{ upstream: `up-${kind}`, model: u.model }] }]),
-      ),
+      upstreams: kindUpstreams(fake),
+      models: kindModels(),
       extra: { images: { allow_private_addresses: true } },
     }),
   );

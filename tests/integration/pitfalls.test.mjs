@@ -8,13 +8,19 @@ import { after, before } from 'node:test';
 import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
 import { Ollama } from 'ollama';
-import { gatewayConfig, postJson, request, startFake, startGateway, stopAll, streamSse, test } from './harness.mjs';
+import {
+  gatewayConfig,
+  kindModels,
+  kindUpstreams,
+  postJson,
+  request,
+  startFake,
+  startGateway,
+  stopAll,
+  streamSse,
+  test,
+} from './harness.mjs';
 
-const UPSTREAMS = {
-  openai: { alias: 'via-openai', model: 'gpt-up' },
-  anthropic: { alias: 'via-anthropic', model: 'claude-up' },
-  ollama: { alias: 'via-ollama', model: 'llama-up' },
-};
 const parameters = { type: 'object', properties: { location: { type: 'string' } }, required: ['location'] };
 
 let fake;
@@ -25,18 +31,11 @@ let ollama;
 
 before(async () => {
   fake = await startFake(['--tokens', '4']);
-  const upstream = (kind, base_url, extra = {}) => ({ kind, base_url, health: false, ...extra });
   gw = await startGateway(
     gatewayConfig({
-      upstreams: {
-        'up-openai': upstream('openai', fake.base),
-        'up-anthropic': upstream('anthropic', fake.url, { api_key: 'sk-ant-upstream' }),
-        'up-ollama': upstream('ollama', fake.url),
-      },
+      upstreams: kindUpstreams(fake),
       models: {
-        ...Object.fromEntries(
-          Object.entries(UPSTREAMS).map(([kind, u]) => [u.alias, { deployments: [{ upstream: `up-${kind}`, model: u.model }] }]),
-        ),
+        ...kindModels(),
         'via-ollama-32k': { deployments: [{ upstream: 'up-ollama', model: 'llama-up', num_ctx: 32768 }] },
       },
     }),

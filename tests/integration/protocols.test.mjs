@@ -11,6 +11,8 @@ import OpenAI from 'openai';
 import { Ollama } from 'ollama';
 import {
   gatewayConfig,
+  kindModels,
+  kindUpstreams,
   getJson,
   postJson,
   request,
@@ -20,6 +22,7 @@ import {
   startGateway,
   stopAll,
   test,
+  upstreamOf,
   writeConfig,
 } from './harness.mjs';
 
@@ -32,7 +35,6 @@ let gw;
 let imageServer;
 let imageUrl;
 
-const upstream = (kind, base_url, extra = {}) => ({ kind, base_url, health: false, ...extra });
 
 before(async () => {
   fake = await startFake(['--tokens', '4']);
@@ -40,15 +42,11 @@ before(async () => {
   gw = await startGateway(
     gatewayConfig({
       upstreams: {
-        'up-openai': upstream('openai', fake.base),
-        'up-anthropic': upstream('anthropic', fake.url, { api_key: 'sk-ant-upstream' }),
-        'up-ollama': upstream('ollama', fake.url),
-        'up-keys': upstream('openai', keyFake.base, { api_keys: ['sk-limited', 'sk-revoked', 'sk-good-one-1234'] }),
+        ...kindUpstreams(fake),
+        'up-keys': upstreamOf('openai', keyFake.base, { api_keys: ['sk-limited', 'sk-revoked', 'sk-good-one-1234'] }),
       },
       models: {
-        'via-openai': { deployments: [{ upstream: 'up-openai', model: 'gpt-up' }] },
-        'via-anthropic': { deployments: [{ upstream: 'up-anthropic', model: 'claude-up' }] },
-        'via-ollama': { deployments: [{ upstream: 'up-ollama', model: 'llama-up' }] },
+        ...kindModels(),
         'via-keys': { deployments: [{ upstream: 'up-keys', model: 'gpt-keys' }], retries: { max: 2 } },
       },
       extra: { images: { allow_private_addresses: true } },
