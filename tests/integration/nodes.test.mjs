@@ -54,6 +54,24 @@ async function waitPreferred(gw, model, node, n = 4) {
 
 const ollamaUpstream = (fake) => ({ kind: 'ollama', base_url: fake.url, health: HEALTH });
 
+/** A gateway whose alias `llama` goes round robin over two Ollama hosts, box-a and box-b, as llama3. */
+const twoOllamaBoxes = (boxA, boxB) =>
+  startGateway(
+    gatewayConfig({
+      workers: 1,
+      upstreams: { 'box-a': ollamaUpstream(boxA), 'box-b': ollamaUpstream(boxB) },
+      models: {
+        llama: {
+          strategy: 'round_robin',
+          deployments: [
+            { upstream: 'box-a', model: 'llama3' },
+            { upstream: 'box-b', model: 'llama3' },
+          ],
+        },
+      },
+    }),
+  );
+
 test('Ollama hosts: requests go to the one whose /api/ps lists the model', async () => {
   const [loaded, other] = await Promise.all([
     startFake(['--model', 'llama3'], { name: 'ollama-loaded' }),
@@ -65,21 +83,7 @@ test('Ollama hosts: requests go to the one whose /api/ps lists the model', async
     ['llama3:latest'],
     'Ollama tags the name; the deployment says llama3',
   );
-  const gw = await startGateway(
-    gatewayConfig({
-      workers: 1,
-      upstreams: { 'box-a': ollamaUpstream(other), 'box-b': ollamaUpstream(loaded) },
-      models: {
-        llama: {
-          strategy: 'round_robin',
-          deployments: [
-            { upstream: 'box-a', model: 'llama3' },
-            { upstream: 'box-b', model: 'llama3' },
-          ],
-        },
-      },
-    }),
-  );
+  const gw = await twoOllamaBoxes(other, loaded);
   await waitPreferred(gw, 'llama', 'box-b');
   const before = (await other.stats()).requests;
   assert.deepEqual(await order(gw, 'llama', 20), Array(20).fill('box-b'));
@@ -91,21 +95,7 @@ test('Ollama hosts that both have the model loaded share the work as the strateg
     startFake(['--model', 'llama3'], { name: 'ollama-a' }),
     startFake(['--model', 'llama3:latest', '--model', 'phi3'], { name: 'ollama-b' }),
   ]);
-  const gw = await startGateway(
-    gatewayConfig({
-      workers: 1,
-      upstreams: { 'box-a': ollamaUpstream(a), 'box-b': ollamaUpstream(b) },
-      models: {
-        llama: {
-          strategy: 'round_robin',
-          deployments: [
-            { upstream: 'box-a', model: 'llama3' },
-            { upstream: 'box-b', model: 'llama3' },
-          ],
-        },
-      },
-    }),
-  );
+  const gw = await twoOllamaBoxes(a, b);
   await sleep(3 * HEALTH.interval_ms); // both reported: the preference has nothing to choose between
   const nodes = await order(gw, 'llama', 10);
   for (let i = 1; i < nodes.length; i += 1) assert.notEqual(nodes[i], nodes[i - 1], JSON.stringify(nodes));
