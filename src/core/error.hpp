@@ -4,6 +4,7 @@
 
 #include <string>
 #include <string_view>
+#include <utility>
 
 namespace switchyard {
 
@@ -32,6 +33,12 @@ struct ApiError {
   std::string message;
   std::string param;  // the offending request field, empty when none
 };
+
+// Fills `error` and returns false: how the request translators refuse a request in one statement.
+inline bool fail_with(ApiError& error, ErrorKind kind, std::string message, std::string param) {
+  error = ApiError{kind, std::move(message), std::move(param)};
+  return false;
+}
 
 int http_status(ErrorKind kind);
 // OpenAI's `type` field: invalid_request_error, not_found_error, server_error, ...

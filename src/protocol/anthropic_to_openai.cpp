@@ -12,8 +12,7 @@ namespace {
 namespace json = boost::json;
 
 bool fail(ApiError& error, std::string message, std::string param) {
-  error = ApiError{ErrorKind::invalid_request, std::move(message), std::move(param)};
-  return false;
+  return fail_with(error, ErrorKind::invalid_request, std::move(message), std::move(param));
 }
 
 // At most `max_bytes` of `text`, never ending inside a UTF-8 sequence (a cut one is not valid JSON text).

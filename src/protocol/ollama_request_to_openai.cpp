@@ -17,11 +17,6 @@ namespace {
 
 namespace json = boost::json;
 
-bool fail(ApiError& error, ErrorKind kind, std::string message, std::string param) {
-  error = ApiError{kind, std::move(message), std::move(param)};
-  return false;
-}
-
 const json::value* present(const json::object& object, std::string_view key) {
   const auto* value = object.if_contains(key);
   return value && !value->is_null() ? value : nullptr;  // Go clients write null for unset slices
@@ -70,10 +65,10 @@ bool image_parts(const json::object& holder, const std::string& param, json::arr
   const auto* images = present(holder, "images");
   if (!images) return true;
   if (!images->is_array())
-    return fail(error, ErrorKind::invalid_request, param + "images must be an array of base64 strings", param + "images");
+    return fail_with(error, ErrorKind::invalid_request, param + "images must be an array of base64 strings", param + "images");
   for (const auto& image : images->get_array()) {
     if (!image.is_string())
-      return fail(error, ErrorKind::invalid_request, param + "images must be an array of base64 strings",
+      return fail_with(error, ErrorKind::invalid_request, param + "images must be an array of base64 strings",
                   param + "images");
     parts.push_back(image_part(image.get_string()));
   }
@@ -104,12 +99,12 @@ class ChatConverter {
     const std::string param = "messages[" + std::to_string(index) + "].";
     const auto* role_value = message.if_contains("role");
     if (!role_value || !role_value->is_string())
-      return fail(error, ErrorKind::missing_field, param + "role is required", param + "role");
+      return fail_with(error, ErrorKind::missing_field, param + "role is required", param + "role");
     std::string role(role_value->get_string());
     for (auto& c : role) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));  // as Ollama does
     const auto* content_value = present(message, "content");
     if (content_value && !content_value->is_string())
-      return fail(error, ErrorKind::invalid_request, param + "content must be a string", param + "content");
+      return fail_with(error, ErrorKind::invalid_request, param + "content must be a string", param + "content");
     const std::string_view content = content_value ? std::string_view(content_value->get_string()) : std::string_view{};
 
     if (role == "system") {  // images and thinking have no place in an OpenAI system message
@@ -126,7 +121,7 @@ class ChatConverter {
       if (!image_parts(message, param, images, error)) return false;
       if (!images.empty()) out.push_back(json::object{{"role", "user"}, {"content", user_content({}, std::move(images))}});
     } else {
-      return fail(error, ErrorKind::invalid_request,
+      return fail_with(error, ErrorKind::invalid_request,
                   param + "role must be one of \"system\", \"user\", \"assistant\" or \"tool\"", param + "role");
     }
     return true;
@@ -198,7 +193,7 @@ class ChatConverter {
 bool require_model(const json::object& ollama, json::object& openai, ApiError& error) {
   const auto* model = ollama.if_contains("model");
   if (!model || !model->is_string() || model->get_string().empty())
-    return fail(error, ErrorKind::missing_field, "model is required", "model");
+    return fail_with(error, ErrorKind::missing_field, "model is required", "model");
   openai["model"] = *model;
   return true;
 }
@@ -250,7 +245,7 @@ void copy_generation_fields(const json::object& ollama, json::object& openai) {
 bool chat_request(const json::object& ollama, json::object& openai, ApiError& error) {
   const auto* list = ollama.if_contains("messages");
   if (!list || !list->is_array())
-    return fail(error, ErrorKind::missing_field, "messages is required and must be an array", "messages");
+    return fail_with(error, ErrorKind::missing_field, "messages is required and must be an array", "messages");
   json::array messages;
   messages.reserve(list->get_array().size());
   ChatConverter converter;
@@ -258,7 +253,7 @@ bool chat_request(const json::object& ollama, json::object& openai, ApiError& er
   for (const auto& message : list->get_array()) {
     if (!message.is_object()) {
       const auto param = "messages[" + std::to_string(index) + "]";
-      return fail(error, ErrorKind::invalid_request, param + " must be an object", param);
+      return fail_with(error, ErrorKind::invalid_request, param + " must be an object", param);
     }
     if (!converter.message(message.get_object(), index, messages, error)) return false;
     ++index;
@@ -273,13 +268,13 @@ bool chat_request(const json::object& ollama, json::object& openai, ApiError& er
 bool generate_request(const json::object& ollama, json::object& openai, ApiError& error) {
   const auto* prompt = present(ollama, "prompt");
   if (prompt && !prompt->is_string())
-    return fail(error, ErrorKind::missing_field, "prompt must be a string", "prompt");
+    return fail_with(error, ErrorKind::missing_field, "prompt must be a string", "prompt");
   const std::string_view text = prompt ? std::string_view(prompt->get_string()) : std::string_view{};
   json::array images;
   if (!image_parts(ollama, "", images, error)) return false;
   // An empty prompt asks Ollama to load the model; an upstream of another kind has nothing to load.
   if (text.empty() && images.empty())
-    return fail(error, ErrorKind::invalid_request, "prompt must not be empty", "prompt");
+    return fail_with(error, ErrorKind::invalid_request, "prompt must not be empty", "prompt");
   json::array messages;
   if (const auto system = string_at(ollama, "system"); !system.empty())
     messages.push_back(json::object{{"role", "system"}, {"content", system}});
@@ -293,12 +288,12 @@ bool generate_request(const json::object& ollama, json::object& openai, ApiError
 bool embed_request(const json::object& ollama, json::object& openai, ApiError& error) {
   const auto* input = ollama.if_contains("input");
   if (!input || !(input->is_string() || input->is_array()))
-    return fail(error, ErrorKind::missing_field, "input must be a string or an array of strings", "input");
+    return fail_with(error, ErrorKind::missing_field, "input must be a string or an array of strings", "input");
   if (input->is_array()) {
     for (const auto& item : input->get_array())
       if (!item.is_string())
-        return fail(error, ErrorKind::invalid_request, "input must be a string or an array of strings", "input");
-    if (input->get_array().empty()) return fail(error, ErrorKind::invalid_request, "input must not be empty", "input");
+        return fail_with(error, ErrorKind::invalid_request, "input must be a string or an array of strings", "input");
+    if (input->get_array().empty()) return fail_with(error, ErrorKind::invalid_request, "input must not be empty", "input");
   }
   openai["input"] = *input;
   if (const auto* dimensions = ollama.if_contains("dimensions"); dimensions && dimensions->is_number())
@@ -308,9 +303,9 @@ bool embed_request(const json::object& ollama, json::object& openai, ApiError& e
 
 bool embeddings_request(const json::object& ollama, json::object& openai, ApiError& error) {
   const auto* prompt = ollama.if_contains("prompt");
-  if (!prompt || !prompt->is_string()) return fail(error, ErrorKind::missing_field, "prompt must be a string", "prompt");
+  if (!prompt || !prompt->is_string()) return fail_with(error, ErrorKind::missing_field, "prompt must be a string", "prompt");
   if (prompt->get_string().empty())
-    return fail(error, ErrorKind::invalid_request, "prompt must not be empty", "prompt");
+    return fail_with(error, ErrorKind::invalid_request, "prompt must not be empty", "prompt");
   openai["input"] = *prompt;
   return true;
 }
@@ -337,7 +332,7 @@ bool ollama_to_openai_request(OllamaEndpoint endpoint, const json::object& ollam
     case OllamaEndpoint::embed: return embed_request(ollama, openai, error);
     case OllamaEndpoint::embeddings: return embeddings_request(ollama, openai, error);
   }
-  return fail(error, ErrorKind::internal, "unknown endpoint", "");
+  return fail_with(error, ErrorKind::internal, "unknown endpoint", "");
 }
 
 }  // namespace switchyard

@@ -16,13 +16,8 @@ namespace {
 
 namespace json = boost::json;
 
-bool fail(ApiError& error, ErrorKind kind, std::string message, std::string param) {
-  error = ApiError{kind, std::move(message), std::move(param)};
-  return false;
-}
-
 bool invalid(ApiError& error, std::string message, std::string param) {
-  return fail(error, ErrorKind::invalid_request, std::move(message), std::move(param));
+  return fail_with(error, ErrorKind::invalid_request, std::move(message), std::move(param));
 }
 
 // Anthropic rejects empty and whitespace-only text blocks ("text content blocks must contain
@@ -72,7 +67,7 @@ bool image_block(const json::object& part, const std::string& param, json::objec
   const auto* image = part.if_contains("image_url");
   const json::value* url_value = image && image->is_object() ? image->get_object().if_contains("url") : image;
   if (!url_value || !url_value->is_string())
-    return fail(error, ErrorKind::missing_field, "Missing required parameter: '" + param + ".image_url.url'.",
+    return fail_with(error, ErrorKind::missing_field, "Missing required parameter: '" + param + ".image_url.url'.",
                 param + ".image_url.url");
   const std::string_view url = url_value->get_string();
   json::object source;
@@ -117,7 +112,7 @@ bool content_blocks(const json::value* content, bool images, const std::string& 
     const auto* text = part.if_contains("text");
     if (type && *type == "text") {
       if (!text || !text->is_string())
-        return fail(error, ErrorKind::missing_field, "Missing required parameter: '" + part_param + ".text'.",
+        return fail_with(error, ErrorKind::missing_field, "Missing required parameter: '" + part_param + ".text'.",
                     part_param + ".text");
       if (!blank(text->get_string())) blocks.push_back(text_block(text->get_string(), &part));
     } else if (type && *type == "refusal") {  // an assistant's earlier refusal, replayed as its text
@@ -167,7 +162,7 @@ bool tool_use_blocks(const json::value& calls, const std::string& param, json::a
       if (const auto* f = item.get_object().if_contains("function"); f && f->is_object()) function = &f->get_object();
     const json::value* name = function ? function->if_contains("name") : nullptr;
     if (!name || !name->is_string())
-      return fail(error, ErrorKind::missing_field, "Missing required parameter: '" + call_param + ".function.name'.",
+      return fail_with(error, ErrorKind::missing_field, "Missing required parameter: '" + call_param + ".function.name'.",
                   call_param + ".function.name");
     const auto* id = item.get_object().if_contains("id");
     blocks.push_back(json::object{
@@ -185,7 +180,7 @@ bool tool_use_blocks(const json::value& calls, const std::string& param, json::a
 bool tool_result_block(const json::object& message, const std::string& param, json::object& block, ApiError& error) {
   const auto* id = message.if_contains("tool_call_id");
   if (!id || !id->is_string())
-    return fail(error, ErrorKind::missing_field, "Missing required parameter: '" + param + ".tool_call_id'.",
+    return fail_with(error, ErrorKind::missing_field, "Missing required parameter: '" + param + ".tool_call_id'.",
                 param + ".tool_call_id");
   block = json::object{{"type", "tool_result"}, {"tool_use_id", anthropic_tool_id(id->get_string())}};
   const auto* content = message.if_contains("content");
@@ -240,7 +235,7 @@ bool convert_messages(const json::array& list, json::array& messages, json::arra
     const auto& message = item.get_object();
     const auto* role = message.if_contains("role");
     if (!role)
-      return fail(error, ErrorKind::missing_field, "Missing required parameter: '" + param + ".role'.", param + ".role");
+      return fail_with(error, ErrorKind::missing_field, "Missing required parameter: '" + param + ".role'.", param + ".role");
     const auto* content = message.if_contains("content");
     if (*role == "system" || *role == "developer") {
       if (!system_blocks(content, param + ".content", system, error)) return false;
@@ -312,7 +307,7 @@ bool convert_tools(const json::value& tools, json::array& out, ApiError& error) 
     if (!function) return invalid(error, "Only function tools can be sent to this model ('" + param + "').", param);
     const auto* name = function->if_contains("name");
     if (!name || !name->is_string())
-      return fail(error, ErrorKind::missing_field, "Missing required parameter: '" + param + ".function.name'.",
+      return fail_with(error, ErrorKind::missing_field, "Missing required parameter: '" + param + ".function.name'.",
                   param + ".function.name");
     json::object tool{{"name", *name}};
     if (const auto* description = function->if_contains("description"); description && description->is_string())
@@ -354,9 +349,9 @@ bool openai_to_anthropic_request(const json::object& openai, json::object& anthr
   if (const auto* model = openai.if_contains("model")) anthropic["model"] = *model;
 
   const auto* list = openai.if_contains("messages");
-  if (!list) return fail(error, ErrorKind::missing_field, "Missing required parameter: 'messages'.", "messages");
+  if (!list) return fail_with(error, ErrorKind::missing_field, "Missing required parameter: 'messages'.", "messages");
   if (!list->is_array())
-    return fail(error, ErrorKind::missing_field, "Invalid type for 'messages': expected an array.", "messages");
+    return fail_with(error, ErrorKind::missing_field, "Invalid type for 'messages': expected an array.", "messages");
   if (const auto* n = openai.if_contains("n"); n && is_number(*n) && number(*n) > 1)
     return invalid(error, "This model can only generate one choice: 'n' must be 1.", "n");
 

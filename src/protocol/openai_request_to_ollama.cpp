@@ -13,13 +13,6 @@ namespace {
 
 namespace json = boost::json;
 
-bool fail(ApiError& error, ErrorKind kind, std::string message, std::string param) {
-  error.kind = kind;
-  error.message = std::move(message);
-  error.param = std::move(param);
-  return false;
-}
-
 void copy_if_present(const json::object& from, std::string_view key, json::object& to) {
   if (const auto* value = from.if_contains(key); value && !value->is_null()) to[key] = *value;
 }
@@ -36,7 +29,7 @@ bool check_n(const json::object& openai, ApiError& error) {
   if (!n || !n->is_number()) return true;
   boost::system::error_code ec;
   const auto count = n->to_number<double>(ec);
-  if (!ec && count > 1) return fail(error, ErrorKind::invalid_request, "n > 1 is not supported by this upstream", "n");
+  if (!ec && count > 1) return fail_with(error, ErrorKind::invalid_request, "n > 1 is not supported by this upstream", "n");
   return true;
 }
 
@@ -87,13 +80,13 @@ bool convert_content(const json::value* content, std::size_t i, std::string& tex
   }
   const auto content_path = path("messages", i) + ".content";
   if (!content->is_array())
-    return fail(error, ErrorKind::invalid_request, "content must be a string or an array of parts", content_path);
+    return fail_with(error, ErrorKind::invalid_request, "content must be a string or an array of parts", content_path);
   bool first_text = true;
   const auto& parts = content->get_array();
   for (std::size_t j = 0; j < parts.size(); ++j) {
     const auto part_path = path(content_path, j);
     if (!parts[j].is_object())
-      return fail(error, ErrorKind::invalid_request, "a content part must be an object", part_path);
+      return fail_with(error, ErrorKind::invalid_request, "a content part must be an object", part_path);
     const auto& part = parts[j].get_object();
     const auto type = string_at(part, "type");
     if (type == "text" || type == "refusal") {
@@ -109,12 +102,12 @@ bool convert_content(const json::value* content, std::size_t i, std::string& tex
       }
       std::string_view b64;
       if (!base64_of_data_url(url, b64))
-        return fail(error, ErrorKind::invalid_request,
+        return fail_with(error, ErrorKind::invalid_request,
                     "this upstream takes images only as base64 data: URLs (data:<type>;base64,...)",
                     part_path + ".image_url");
       images.emplace_back(b64);
     } else {
-      return fail(error, ErrorKind::invalid_request,
+      return fail_with(error, ErrorKind::invalid_request,
                   "content part type '" + std::string(type) + "' is not supported by this upstream", part_path + ".type");
     }
   }
@@ -166,17 +159,17 @@ bool openai_to_ollama_chat_request(const json::object& openai, json::object& oll
   if (!check_n(openai, error)) return false;
   const auto* messages_value = openai.if_contains("messages");
   if (!messages_value || !messages_value->is_array())
-    return fail(error, ErrorKind::missing_field, "messages must be an array", "messages");
+    return fail_with(error, ErrorKind::missing_field, "messages must be an array", "messages");
   const auto& messages = messages_value->get_array();
 
   json::array out;
   out.reserve(messages.size());
   for (std::size_t i = 0; i < messages.size(); ++i) {
     if (!messages[i].is_object())
-      return fail(error, ErrorKind::invalid_request, "a message must be an object", path("messages", i));
+      return fail_with(error, ErrorKind::invalid_request, "a message must be an object", path("messages", i));
     const auto& message = messages[i].get_object();
     std::string_view role = string_at(message, "role");
-    if (role.empty()) return fail(error, ErrorKind::invalid_request, "a message needs a role", path("messages", i) + ".role");
+    if (role.empty()) return fail_with(error, ErrorKind::invalid_request, "a message needs a role", path("messages", i) + ".role");
     if (role == "developer") role = "system";  // Ollama's templates know system only
 
     std::string text;
@@ -234,7 +227,7 @@ bool openai_to_ollama_generate_request(const json::object& openai, json::object&
   } else if (prompt && prompt->is_array() && prompt->get_array().size() == 1 && prompt->get_array()[0].is_string()) {
     text = prompt->get_array()[0].get_string();
   } else {
-    return fail(error, prompt ? ErrorKind::invalid_request : ErrorKind::missing_field,
+    return fail_with(error, prompt ? ErrorKind::invalid_request : ErrorKind::missing_field,
                 "this upstream takes prompt as one string", "prompt");
   }
   common_fields(openai, ollama);
@@ -246,14 +239,14 @@ bool openai_to_ollama_generate_request(const json::object& openai, json::object&
 bool openai_to_ollama_embed_request(const json::object& openai, json::object& ollama, ApiError& error) {
   ollama.clear();
   const auto* input = openai.if_contains("input");
-  if (!input) return fail(error, ErrorKind::missing_field, "input is required", "input");
+  if (!input) return fail_with(error, ErrorKind::missing_field, "input is required", "input");
   if (input->is_array()) {
     for (const auto& item : input->get_array())
       if (!item.is_string())
-        return fail(error, ErrorKind::invalid_request, "this upstream takes input as a string or an array of strings",
+        return fail_with(error, ErrorKind::invalid_request, "this upstream takes input as a string or an array of strings",
                     "input");
   } else if (!input->is_string()) {
-    return fail(error, ErrorKind::invalid_request, "this upstream takes input as a string or an array of strings",
+    return fail_with(error, ErrorKind::invalid_request, "this upstream takes input as a string or an array of strings",
                 "input");
   }
   copy_if_present(openai, "model", ollama);

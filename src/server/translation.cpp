@@ -76,8 +76,7 @@ void embeddings_as_base64(json::object& list) {
 }
 
 bool unsupported(ApiError& error, std::string message) {
-  error = ApiError{ErrorKind::invalid_request, std::move(message), {}};
-  return false;
+  return fail_with(error, ErrorKind::invalid_request, std::move(message), {});
 }
 
 }  // namespace
@@ -147,10 +146,8 @@ std::string_view upstream_path(ClientApi api, UpstreamKind kind) {
 bool client_request_to_hub(ClientApi api, std::string_view body, std::string& hub_body, ApiError& error) {
   boost::system::error_code ec;
   const auto parsed = json::parse(body, ec);
-  if (ec || !parsed.is_object()) {
-    error = ApiError{ErrorKind::invalid_json, "The request body is not a JSON object.", {}};
-    return false;
-  }
+  if (ec || !parsed.is_object())
+    return fail_with(error, ErrorKind::invalid_json, "The request body is not a JSON object.", {});
   json::object hub;
   const bool ok = client_protocol(api) == ClientProtocol::anthropic
                       ? anthropic_to_openai_request(parsed.get_object(), hub, error)
