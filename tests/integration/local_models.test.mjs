@@ -10,13 +10,12 @@ import path from 'node:path';
 import { after } from 'node:test';
 import {
   FAKE_BIN,
-  gatewayConfig,
   getJson,
+  localGateway,
   makeTempDir,
   pollUntil,
   postJson,
   sleep,
-  startGateway,
   stopAll,
   test,
   withTimeout,
@@ -32,46 +31,6 @@ const alive = (pid) => {
     return false;
   }
 };
-
-/** A gateway with local models `models` ({alias: {vram_mib, env, pinned, parallel}}) on fake GPUs. */
-async function localGateway(models, { gpus = [{ total_mib: 10000 }], local = {}, upstreams = {}, extra = {}, dir = makeTempDir('switchyard-local-') } = {}) {
-  const entries = {};
-  for (const [alias, m] of Object.entries(models)) {
-    const file = path.join(dir, `${alias}.gguf`);
-    fs.writeFileSync(file, 'not a real model; the fake llama-server only checks that it exists');
-    entries[alias] = {
-      local: {
-        model_path: file,
-        vram_mib: m.vram_mib ?? 1000,
-        pinned: m.pinned ?? false,
-        load_timeout_sec: m.load_timeout_sec ?? 10,
-        params: { parallel: m.parallel ?? 2, n_ctx: 4096 },
-        env: { FAKE_LLAMA_TOKENS: '3', ...(m.env ?? {}) },
-      },
-      queue: { timeout_ms: 10000 },
-      ...(m.deployments ? { deployments: m.deployments } : {}),
-    };
-  }
-  const config = gatewayConfig({
-    upstreams,
-    models: entries,
-    extra: {
-      local: {
-        llama_server_path: FAKE_BIN,
-        state_dir: path.join(dir, 'state'),
-        idle_timeout_sec: 0,
-        health_interval_ms: 200,
-        restart_backoff_ms: 100,
-        fake_gpus: gpus,
-        ...local,
-      },
-      ...extra,
-    },
-  });
-  const gw = await startGateway(config);
-  gw.stateDir = path.join(dir, 'state');
-  return gw;
-}
 
 const status = (gw, alias) => getJson(`${gw.url}/v1/models/${alias}/status`);
 const chat = (gw, model, extra = {}) =>

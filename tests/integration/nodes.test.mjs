@@ -4,14 +4,11 @@
 // Which deployment answered is read from X-Routed-Node.
 
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import path from 'node:path';
 import { after } from 'node:test';
 import {
-  FAKE_BIN,
   gatewayConfig,
   getJson,
-  makeTempDir,
+  localGateway,
   openaiUpstream,
   pollUntil,
   postJson,
@@ -102,40 +99,7 @@ test('Ollama hosts that both have the model loaded share the work as the strateg
 });
 
 /** Gateway B: a local model `qwen` served by the fake llama-server on a fake GPU; not loaded yet. */
-async function nodeB() {
-  const dir = makeTempDir('switchyard-node-b-');
-  const file = path.join(dir, 'qwen.gguf');
-  fs.writeFileSync(file, 'not a real model; the fake llama-server only checks that it exists');
-  const gw = await startGateway(
-    gatewayConfig({
-      upstreams: {},
-      models: {
-        qwen: {
-          local: {
-            model_path: file,
-            vram_mib: 1000,
-            load_timeout_sec: 10,
-            params: { parallel: 2, n_ctx: 4096 },
-            env: { FAKE_LLAMA_TOKENS: '3' },
-          },
-          queue: { timeout_ms: 10000 },
-        },
-      },
-      extra: {
-        local: {
-          llama_server_path: FAKE_BIN,
-          state_dir: path.join(dir, 'state'),
-          idle_timeout_sec: 0,
-          health_interval_ms: 200,
-          restart_backoff_ms: 100,
-          fake_gpus: [{ total_mib: 10000 }],
-        },
-      },
-    }),
-    { name: 'gateway-b' },
-  );
-  return gw;
-}
+const nodeB = () => localGateway({ qwen: {} }, { name: 'gateway-b' });
 
 const localStatus = async (gw) => (await getJson(`${gw.url}/v1/models/qwen/status`)).status;
 const waitLocal = (gw, state) =>
